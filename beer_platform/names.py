@@ -1,0 +1,49 @@
+"""The names of every cloud resource the platform uses: the one source of truth.
+
+`infra/` declares the same names as Terraform defaults (a test parses the HCL and fails when the
+two drift), the local stack provisions exactly these, and in the `aws` environment the values
+come from `terraform output -json` so a user goes from `terraform apply` to a run with no
+hand-copying.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields, replace
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ResourceNames:
+    raw_bucket: str = "beer-platform-raw"
+    cleaned_bucket: str = "beer-platform-cleaned"
+    artifacts_bucket: str = "beer-platform-artifacts"
+    stream: str = "beer-platform-events"
+    stream_shards: int = 2
+    glue_database: str = "beer_platform"
+    glue_table: str = "beers"
+    athena_workgroup: str = "beer-platform"
+    ecr_repository: str = "beer-platform-ibu-model"
+    lambda_function: str = "beer-platform-ibu-model"
+    lambda_alias: str = "live"
+    region: str = "eu-west-1"
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def with_terraform_outputs(self, outputs: dict[str, Any]) -> ResourceNames:
+        """Override names from `terraform output -json` (values are `{"value": ...}` objects)."""
+        known = {f.name for f in fields(self)}
+        found = {}
+        for key, item in outputs.items():
+            if key in known:
+                found[key] = item["value"] if isinstance(item, dict) and "value" in item else item
+        return replace(self, **found)
+
+
+DEFAULT_NAMES = ResourceNames()
+
+# Object key layout inside the buckets (not Terraform resources, but shared by every reader).
+RAW_PREFIX = "beers"  # s3://<raw>/beers/ingestion_date=YYYY-MM-DD/part-0.jsonl.gz
+CLEANED_PREFIX = "beers"  # s3://<cleaned>/beers/ingestion_date=YYYY-MM-DD/part-0.parquet
+PARTITION_KEY = "ingestion_date"
+STATE_PREFIX = "state"  # s3://<artifacts>/state/...: stream checkpoints, publication markers
