@@ -1,0 +1,55 @@
+# Two commands a newcomer needs: `make run` and `make test`. Both set everything up first.
+SHELL := /bin/bash
+UV_VERSION := 0.13.9
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+BIN := $(VENV)/bin
+export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+export BENTOML_HOME ?= $(CURDIR)/.bentoml
+
+.PHONY: setup run dev test test-fast lint-infra bench stack-up stack-down clean
+
+# uv itself lives in its own small venv, so the project's venv holds exactly what uv.lock says.
+$(UV):
+	python3 -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet "uv==$(UV_VERSION)"
+
+$(BIN)/beer-platform: $(UV) pyproject.toml uv.lock
+	$(UV) sync --frozen --python python3.11
+	@touch $@
+
+setup: $(BIN)/beer-platform
+
+## Set up, start the local stack, materialize every asset end to end, print a summary, stop.
+run: setup
+	$(BIN)/beer-platform run
+
+## The local stack plus the Dagster UI at http://127.0.0.1:3000 (Ctrl-C stops both).
+dev: setup
+	$(BIN)/beer-platform dev
+
+## Set up, then pass every test (unit, integration against the local stack, infra lint).
+test: setup lint-infra
+	$(BIN)/pytest
+
+## Unit tests only (no local stack).
+test-fast: setup
+	$(BIN)/pytest -m "not integration"
+
+lint-infra: setup
+	PYTHON=$(BIN)/python bash infra/lint.sh
+
+## Every benchmark, side by side; figures go into the README.
+bench: setup
+	$(BIN)/python -m benchmarks
+
+stack-up: setup
+	$(BIN)/beer-platform stack up --detach
+
+stack-down: setup
+	$(BIN)/beer-platform stack down
+
+clean:
+	-$(BIN)/beer-platform stack down
+	rm -rf $(VENV) $(TOOLS) .stack .dagster_home .bentoml .pytest_cache

@@ -1,0 +1,193 @@
+"""`beer-platform`: the local stack, end-to-end runs and SQL over the lake."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from beer_platform.settings import DEFAULT_AWS_PORT, DEFAULT_PUNKAPI_PORT, load_settings, stack_dir
+
+
+def _stack(args: argparse.Namespace) -> int:
+    from beer_platform.local import stack
+
+    state_dir = Path(args.state_dir) if args.state_dir else stack_dir()
+    if args.action == "up":
+        if args.detach:
+            state = stack.start_detached(state_dir, args.aws_port, args.punkapi_port)
+            print(json.dumps(state, indent=2))
+            return 0
+
+        def ready(state: stack.StackState) -> None:
+            print(f"AWS endpoint (moto): {state.aws_endpoint_url}", flush=True)
+            print(f"PunkAPI replica:     {state.punkapi_base_url}", flush=True)
+            print(f"state: {state.recording} ({state.replayed_requests} requests replayed); Ctrl-C stops", flush=True)
+
+        if stack.read_state(state_dir) is not None:
+            print(f"a local stack is already running (see {state_dir / stack.STATE_FILE})", file=sys.stderr)
+            return 1
+        stack.run_foreground(state_dir, args.aws_port, args.punkapi_port, on_ready=ready)
+        return 0
+    if args.action == "down":
+        print("stopped" if stack.stop_detached(state_dir) else "no local stack was running")
+        return 0
+    status = stack.status(state_dir)
+    if args.json:
+        print(json.dumps(status, indent=2))
+    else:
+        for key, value in status.items():
+            print(f"{key}: {value}")
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    """Everything end to end: stack up, materialize the graph, summary, stack down."""
+    from beer_platform.definitions import build_definitions
+    from beer_platform.local import stack
+    from beer_platform.runner import dagster_instance, materialize
+
+    settings = load_settings()
+    started_stack = False
+    if settings.env == "local":
+        state_dir = stack_dir()
+        if stack.read_state(state_dir) is None:
+            print("starting the local stack (moto + PunkAPI replica)...", flush=True)
+            stack.start_detached(state_dir, args.aws_port, args.punkapi_port)
+            started_stack = True
+        settings = load_settings()  # now with the running stack's endpoints
+    print(f"environment: {settings.env}; AWS endpoint: {settings.aws_endpoint_url or 'AWS'}; "
+          f"PunkAPI: {settings.punkapi_base_url}", flush=True)  # fmt: skip
+    try:
+        defs = build_definitions(settings)
+        outcome = materialize(defs, dagster_instance(), echo=lambda line: print(line, flush=True))
+        _print_summary(outcome, defs, settings)
+    finally:
+        if started_stack and not args.keep_stack:
+            stack.stop_detached(stack_dir())
+            print("local stack stopped (its state is kept in .stack/)")
+    return 0 if outcome.success else 1
+
+
+def _print_summary(outcome, defs, settings) -> None:
+    meta = {key: asset.metadata for key, asset in outcome.assets.items()}
+    secs = {key: asset.seconds for key, asset in outcome.assets.items()}
+    print("\nsummary")
+    rows = [
+        ("api -> stream", "beer_events", meta.get("beer_events", {}).get("dagster/row_count"),
+         f"{meta.get('beer_events', {}).get('records_published', 0)} published to {settings.names.stream}"),
+        ("raw zone", "raw_beers", meta.get("raw_beers", {}).get("dagster/row_count"),
+         meta.get("raw_beers", {}).get("dagster/uri", "")),
+        ("cleaned zone", "cleaned_beers", meta.get("cleaned_beers", {}).get("dagster/row_count"),
+         meta.get("cleaned_beers", {}).get("dagster/uri", "")),
+        ("table", "beers_table", None, meta.get("beers_table", {}).get("dagster/table_name", "")),
+    ]  # fmt: skip
+    for zone, key, count, where in rows:
+        shown = "-" if count is None else count
+        print(f"  {zone:<14} {key:<14} {shown!s:>6} rows  {secs.get(key, 0):6.1f}s  {where}")
+    if outcome.success:
+        query = defs.resources["query"]
+        result = query.run(
+            f"SELECT ingestion_date, count(*) FROM {settings.names.glue_table} GROUP BY 1 ORDER BY 1 DESC LIMIT 3",
+            defs.resources["aws"], defs.resources["names"],
+        )  # fmt: skip
+        print(f"  query ({result.engine}): " + ", ".join(f"{d}: {n} beers" for d, n in result.rows))
+    print(f"  run {outcome.run_id} {'succeeded' if outcome.success else 'FAILED'} in {outcome.seconds:.1f}s")
+    if outcome.error:
+        print(f"  error: {outcome.error}")
+
+
+def _dev(args: argparse.Namespace) -> int:
+    """The local stack plus `dagster dev` (UI on 127.0.0.1:3000); Ctrl-C stops both."""
+    import signal
+    import subprocess
+
+    from beer_platform.local import stack
+    from beer_platform.runner import dagster_instance
+
+    state_dir = stack_dir()
+    started_stack = stack.read_state(state_dir) is None
+    if started_stack:
+        stack.start_detached(state_dir, args.aws_port, args.punkapi_port)
+    dagster_instance()  # creates DAGSTER_HOME, so run history persists across sessions
+    command = [str(Path(sys.executable).parent / "dagster"), "dev", "-w", "workspace.yaml",
+               "-h", "127.0.0.1", "-p", str(args.port)]  # fmt: skip
+    print(f"Dagster UI: http://127.0.0.1:{args.port}  (Ctrl-C stops it and the local stack)", flush=True)
+    child = subprocess.Popen(command)
+    try:
+        return child.wait()
+    except KeyboardInterrupt:
+        # dagster dev shuts down cleanly on SIGINT (it ignores SIGTERM for a long while).
+        child.send_signal(signal.SIGINT)
+        return child.wait()
+    finally:
+        if started_stack:
+            stack.stop_detached(state_dir)
+
+
+def _query(args: argparse.Namespace) -> int:
+    from beer_platform.aws.query import QueryError
+    from beer_platform.definitions import build_definitions
+
+    defs = build_definitions(load_settings())
+    try:
+        result = defs.resources["query"].run(args.sql, defs.resources["aws"], defs.resources["names"])
+    except QueryError as err:
+        print(f"query failed: {err}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps([dict(zip(result.columns, row)) for row in result.rows], default=str, indent=2))
+        return 0
+    widths = [max(len(str(c)), *(len(str(r[i])) for r in result.rows)) if result.rows else len(str(c))
+              for i, c in enumerate(result.columns)]  # fmt: skip
+    print("  ".join(str(c).ljust(w) for c, w in zip(result.columns, widths)))
+    print("  ".join("-" * w for w in widths))
+    for row in result.rows:
+        print("  ".join(str(v).ljust(w) for v, w in zip(row, widths)))
+    print(f"({len(result.rows)} rows, {result.engine})")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="beer-platform", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def ports(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--aws-port", type=int, default=int(os.environ.get("BEER_PLATFORM_AWS_PORT", DEFAULT_AWS_PORT)))
+        p.add_argument("--punkapi-port", type=int,
+                       default=int(os.environ.get("BEER_PLATFORM_PUNKAPI_PORT", DEFAULT_PUNKAPI_PORT)))  # fmt: skip
+
+    stack_p = sub.add_parser("stack", help="the local stack: moto's AWS endpoint and the PunkAPI replica")
+    stack_p.add_argument("action", choices=["up", "down", "status"])
+    stack_p.add_argument("--detach", action="store_true", help="run in the background (up)")
+    stack_p.add_argument("--json", action="store_true", help="print JSON (status)")
+    stack_p.add_argument("--state-dir", help="where the stack keeps its state (default .stack/)")
+    ports(stack_p)
+    stack_p.set_defaults(func=_stack)
+
+    run_p = sub.add_parser("run", help="materialize every asset end to end and print a summary")
+    run_p.add_argument("--keep-stack", action="store_true", help="leave the local stack running afterwards")
+    ports(run_p)
+    run_p.set_defaults(func=_run)
+
+    dev_p = sub.add_parser("dev", help="the local stack plus the Dagster UI (dagster dev)")
+    dev_p.add_argument("--port", type=int, default=3000)
+    ports(dev_p)
+    dev_p.set_defaults(func=_dev)
+
+    query_p = sub.add_parser("query", help="run SQL over the Glue table (DuckDB locally, Athena in aws)")
+    query_p.add_argument("sql")
+    query_p.add_argument("--json", action="store_true")
+    query_p.set_defaults(func=_query)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,241 @@
+"""Raw-zone envelopes to the cleaned beer catalogue: parsing, latest-wins de-duplication, anomalies.
+
+Pure polars: no Dagster, no AWS, no I/O beyond the arguments. A raw-zone part is gzipped JSON
+lines, one stream record per line (see `raw_zone.envelope`):
+
+    {"shard_id": ..., "sequence_number": "49...", "arrival_timestamp": "...+00:00",
+     "partition_key": ..., "data": {<the beer object exactly as the API returned it>}}
+
+(a payload that was not JSON is kept as `data_base64` instead of `data`).
+
+`read_raw_jsonl` parses a part into envelope rows; `clean_beers` turns envelope rows into one row
+per beer id (`CLEANED_SCHEMA`) plus the rows it had to reject.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import polars as pl
+
+NUMERIC_FIELDS: tuple[str, ...] = ("abv", "ibu", "target_fg", "target_og", "ebc", "srm", "ph")
+
+CLEANED_SCHEMA = pl.Schema(
+    {"id": pl.Int64, "name": pl.String, **{field: pl.Float64 for field in NUMERIC_FIELDS}}
+)
+
+ENVELOPE_FIELDS: tuple[str, ...] = (
+    "shard_id",
+    "sequence_number",
+    "arrival_timestamp",
+    "partition_key",
+)
+
+# Only the published fields are declared: the parser skips the rest of `data` (method,
+# ingredients, ... whose shapes vary) instead of inferring a schema for it.
+RAW_SCHEMA = pl.Schema(
+    {
+        **{field: pl.String for field in ENVELOPE_FIELDS},
+        "data": pl.Struct(CLEANED_SCHEMA),
+        "data_base64": pl.String,
+    }
+)
+# What the fallback parser produces: every scalar as text, for `clean_beers` to judge.
+_TEXT_SCHEMA = pl.Schema(
+    {**RAW_SCHEMA, "data": pl.Struct({name: pl.String for name in CLEANED_SCHEMA})}
+)
+
+_GZIP_MAGIC = b"\x1f\x8b"
+
+
+@dataclass(frozen=True)
+class CleaningResult:
+    """The cleaned catalogue and the envelope rows that could not be part of it.
+
+    `beers` has exactly `CLEANED_SCHEMA`, one row per id, sorted by id. `rejected` holds the input
+    rows (all their columns) plus a `reason` column. Rejected rows take no part in latest-wins, so
+    a beer whose newest record is rejected keeps its previous good version.
+    """
+
+    beers: pl.DataFrame
+    rejected: pl.DataFrame
+
+
+def read_raw_jsonl(source: bytes | str | Iterable[bytes | str]) -> pl.DataFrame:
+    """Parse one raw-zone part: gzipped or plain JSON-lines bytes or text, or its lines.
+
+    Returns envelope rows (`RAW_SCHEMA`) whose `data` struct holds only the 9 published fields.
+    The fast path is polars' parser with that explicit schema. A record it cannot type (an id
+    like "7" or 1.5, a number sent as text, `data` that is not an object) sends the whole part
+    through a per-line Python parser that keeps every value as text, so that `clean_beers` rejects
+    just the bad records. A line that is not a JSON object means a corrupt part: ValueError.
+    """
+    blob = _as_bytes(source)
+    if not blob.strip():
+        return RAW_SCHEMA.to_frame()
+    try:
+        return pl.read_ndjson(io.BytesIO(blob), schema=RAW_SCHEMA)  # polars sniffs gzip itself
+    except pl.exceptions.PolarsError:  # ComputeError, SchemaError, ... all mean "not this schema"
+        return _read_as_text(gzip.decompress(blob) if blob.startswith(_GZIP_MAGIC) else blob)
+
+
+def clean_beers(raw: pl.DataFrame | pl.LazyFrame) -> CleaningResult:
+    """Latest record per beer id, typed as `CLEANED_SCHEMA`; unusable records go to `rejected`.
+
+    Latest = highest `arrival_timestamp`, ties broken by `sequence_number` compared as an integer
+    (Kinesis sequence numbers exceed 64 bits, so they are ordered by digit count, then text).
+    Rejected: a payload that is not a JSON object, an id that is missing or not a positive
+    integer, a timestamp without offset or a sequence number that is not decimal digits (they
+    cannot be ordered), a published number that is not a number. Published values are otherwise
+    kept as they are (no clipping): see `find_anomalies`.
+    """
+    frame = raw.collect() if isinstance(raw, pl.LazyFrame) else raw
+    data_dtype = frame.schema.get("data")
+    data_fields = dict(data_dtype.to_schema()) if isinstance(data_dtype, pl.Struct) else {}
+    numbers = {name: _coerce_number(name, data_fields.get(name)) for name in NUMERIC_FIELDS}
+
+    checked = frame.with_columns(
+        __id=_coerce_id(data_fields.get("id")),
+        __arrival=_arrival_time(frame.schema["arrival_timestamp"]),
+        __sequence=_normalised_sequence(),
+        __name=_field("name", data_fields.get("name")).cast(pl.String),
+        **{f"__{name}": value for name, (value, _) in numbers.items()},
+    )
+    reasons: list[tuple[pl.Expr, str]] = [
+        (_column_or_null(frame, "data_base64").is_not_null(), "payload is not JSON (data_base64)"),
+        (_column_or_null(frame, "data").is_null(), "data missing or not a JSON object"),
+        (pl.col("__id").is_null(), "id missing or not a positive integer"),
+        (pl.col("__arrival").is_null(), "arrival_timestamp missing or not ISO 8601 with an offset"),
+        (pl.col("__sequence").is_null(), "sequence_number missing or not a decimal integer"),
+        *((bad, f"{name} is not a number") for name, (_, bad) in numbers.items()
+          if bad is not None),
+    ]
+    # The first failing check names the reason.
+    checked = checked.with_columns(
+        __reason=pl.coalesce(pl.when(failed).then(pl.lit(text)) for failed, text in reasons)
+    )
+
+    rejected = checked.filter(pl.col("__reason").is_not_null()).select(
+        *frame.columns, pl.col("__reason").alias("reason")
+    )
+    # Sorted by (id, time, sequence), each id's latest record is the last of its run: keeping the
+    # rows whose next id differs is one linear pass, and the output comes out sorted by id.
+    beers = (
+        checked.filter(pl.col("__reason").is_null())
+        .sort("__id", "__arrival", pl.col("__sequence").str.len_bytes(), "__sequence")
+        .filter(pl.col("__id").ne_missing(pl.col("__id").shift(-1)))
+        .select(pl.col(f"__{n}").cast(dtype).alias(n) for n, dtype in CLEANED_SCHEMA.items())
+    )
+    return CleaningResult(beers=beers, rejected=rejected)
+
+
+def find_anomalies(beers: pl.DataFrame) -> dict[str, list[int]]:
+    """Ids per kind of implausible published value (every kind present, possibly empty).
+
+    Nulls are never anomalies. `is_data_error` marks the subset to keep out of model training.
+    """
+    c = pl.col
+    checks: dict[str, pl.Expr] = {
+        "ph_out_of_range": ~c("ph").is_between(0, 14),
+        "ibu_equals_target_og": c("ibu") == c("target_og"),  # a value copied into the wrong field
+        "target_fg_above_target_og": c("target_fg") > c("target_og"),  # fermentation lowers gravity
+        "abv_out_of_range": ~c("abv").is_between(0, 100),
+        "ibu_negative": c("ibu") < 0,
+        "ebc_negative": c("ebc") < 0,
+        "srm_negative": c("srm") < 0,
+    }
+    # A comparison with null is null, and filter drops nulls.
+    return {kind: beers.filter(check)["id"].sort().to_list() for kind, check in checks.items()}
+
+
+def data_error_expr() -> pl.Expr:
+    """True where values are wrong rather than unusual: ibu == target_og, or ph outside 0-14."""
+    wrong = (pl.col("ibu") == pl.col("target_og")) | ~pl.col("ph").is_between(0, 14)
+    return wrong.fill_null(False).alias("is_data_error")
+
+
+def is_data_error(beers: pl.DataFrame) -> pl.Series:
+    """Boolean mask, aligned with `beers`, of the rows to leave out of model training."""
+    return beers.select(data_error_expr()).to_series()
+
+
+def _as_bytes(source: bytes | str | Iterable[bytes | str]) -> bytes:
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return bytes(source)
+    if isinstance(source, str):
+        return source.encode()
+    return b"\n".join(line if isinstance(line, bytes) else line.encode() for line in source)
+
+
+def _read_as_text(text: bytes) -> pl.DataFrame:
+    """Slow, forgiving parse: one json.loads per line, every scalar kept as its JSON text."""
+    rows: list[dict[str, Any]] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError as error:
+            message = f"raw part line {number} is not JSON ({error}): {line[:80]!r}"
+            raise ValueError(message) from error
+        if not isinstance(record, dict):
+            raise ValueError(f"raw part line {number} is not an envelope object: {line[:80]!r}")
+        data = record.get("data")
+        row = {field: _as_text(record.get(field)) for field in (*ENVELOPE_FIELDS, "data_base64")}
+        if isinstance(data, dict):
+            row["data"] = {name: _as_text(data.get(name)) for name in CLEANED_SCHEMA}
+        rows.append(row)
+    return pl.DataFrame(rows, schema=_TEXT_SCHEMA)
+
+
+def _as_text(value: Any) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    return json.dumps(value)  # 7 -> "7", 1.5 -> "1.5", true -> "true", {...} -> "{...}"
+
+
+def _column_or_null(frame: pl.DataFrame, name: str) -> pl.Expr:
+    return pl.col(name) if name in frame.columns else pl.lit(None)
+
+
+def _field(name: str, dtype: pl.DataType | None) -> pl.Expr:
+    # A field absent from every record is absent from the struct too: it is null.
+    return pl.col("data").struct.field(name) if dtype is not None else pl.lit(None)
+
+
+def _coerce_id(dtype: pl.DataType | None) -> pl.Expr:
+    raw = _field("id", dtype)
+    if dtype is not None and dtype.is_integer():
+        as_int = raw.cast(pl.Int64, strict=False)
+    else:  # via text, so 1.5, 3.0, true and "abc" fail the parse instead of being truncated
+        as_int = raw.cast(pl.String).cast(pl.Int64, strict=False)
+    return pl.when(as_int >= 1).then(as_int)
+
+
+def _coerce_number(name: str, dtype: pl.DataType | None) -> tuple[pl.Expr, pl.Expr | None]:
+    """The field as Float64 and, for text input, where a non-null value failed to convert."""
+    raw = _field(name, dtype)
+    if dtype is None or dtype.is_numeric() or dtype == pl.Null:
+        return raw.cast(pl.Float64), None
+    value = raw.cast(pl.String).cast(pl.Float64, strict=False)
+    return value, raw.is_not_null() & value.is_null()
+
+
+def _arrival_time(dtype: pl.DataType) -> pl.Expr:
+    raw = pl.col("arrival_timestamp")
+    if isinstance(dtype, pl.Datetime):  # already typed by the caller: naive means UTC
+        utc = raw.dt.convert_time_zone if dtype.time_zone else raw.dt.replace_time_zone
+        return utc("UTC")
+    # A timestamp without an offset becomes null (rejected) rather than being guessed as UTC.
+    return raw.cast(pl.String).str.to_datetime(time_unit="us", time_zone="UTC", strict=False)
+
+
+def _normalised_sequence() -> pl.Expr:
+    """Digits without leading zeros, so (length, text) sorts as the integer; null if not digits."""
+    text = pl.col("sequence_number").cast(pl.String)
+    return pl.when(text.str.contains(r"^[0-9]+$")).then(text.str.strip_chars_start("0"))

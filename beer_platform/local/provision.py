@@ -1,0 +1,99 @@
+"""Provision the local AWS endpoint with the resources `infra/` declares, under the same names.
+
+Idempotent: safe on every `stack up`, including after a replay that already restored them.
+The TLS-only bucket policy of `infra/` is left out on purpose: moto enforces an explicit Deny
+while ignoring its Condition, so that policy would block every local read.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+from botocore.exceptions import ClientError
+
+from beer_platform.names import ResourceNames
+
+
+def _client(service: str, endpoint_url: str, region: str) -> Any:
+    return boto3.client(
+        service,
+        endpoint_url=endpoint_url,
+        region_name=region,
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
+
+
+def _buckets(names: ResourceNames) -> list[str]:
+    return [names.raw_bucket, names.cleaned_bucket, names.artifacts_bucket]
+
+
+def provision(endpoint_url: str, names: ResourceNames) -> list[str]:
+    """Create whatever is missing; return what was created."""
+    created: list[str] = []
+    region = names.region
+    s3 = _client("s3", endpoint_url, region)
+    existing = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
+    for bucket in _buckets(names):
+        if bucket in existing:
+            continue
+        s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
+        s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+        s3.put_public_access_block(
+            Bucket=bucket,
+            PublicAccessBlockConfiguration={
+                "BlockPublicAcls": True,
+                "IgnorePublicAcls": True,
+                "BlockPublicPolicy": True,
+                "RestrictPublicBuckets": True,
+            },
+        )
+        s3.put_bucket_encryption(
+            Bucket=bucket,
+            ServerSideEncryptionConfiguration={
+                "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms"}}]
+            },
+        )
+        created.append(f"s3://{bucket}")
+
+    kinesis = _client("kinesis", endpoint_url, region)
+    try:
+        kinesis.describe_stream_summary(StreamName=names.stream)
+    except ClientError as err:
+        if err.response["Error"]["Code"] != "ResourceNotFoundException":
+            raise
+        kinesis.create_stream(StreamName=names.stream, ShardCount=names.stream_shards)
+        kinesis.get_waiter("stream_exists").wait(StreamName=names.stream, WaiterConfig={"Delay": 0.2})
+        created.append(f"kinesis:{names.stream}")
+
+    glue = _client("glue", endpoint_url, region)
+    try:
+        glue.get_database(Name=names.glue_database)
+    except glue.exceptions.EntityNotFoundException:
+        glue.create_database(DatabaseInput={"Name": names.glue_database})
+        created.append(f"glue:{names.glue_database}")
+
+    athena = _client("athena", endpoint_url, region)
+    workgroups = {w["Name"] for w in athena.list_work_groups().get("WorkGroups", [])}
+    if names.athena_workgroup not in workgroups:
+        athena.create_work_group(
+            Name=names.athena_workgroup,
+            Configuration={
+                "ResultConfiguration": {"OutputLocation": f"s3://{names.artifacts_bucket}/athena-results/"},
+                "EnforceWorkGroupConfiguration": True,
+            },
+        )
+        created.append(f"athena:{names.athena_workgroup}")
+
+    ecr = _client("ecr", endpoint_url, region)
+    try:
+        ecr.describe_repositories(repositoryNames=[names.ecr_repository])
+    except ecr.exceptions.RepositoryNotFoundException:
+        ecr.create_repository(
+            repositoryName=names.ecr_repository,
+            imageTagMutability="IMMUTABLE",
+            imageScanningConfiguration={"scanOnPush": True},
+        )
+        created.append(f"ecr:{names.ecr_repository}")
+    return created

@@ -1,0 +1,270 @@
+"""The local stack: moto's server as the AWS endpoint and the PunkAPI replica, on 127.0.0.1.
+
+State survives restarts: moto records every request to `.stack/moto_recording.jsonl`; at start
+the recording is compacted (reads dropped) and replayed, so buckets, objects, stream records and
+catalog entries come back exactly as the platform left them.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import httpx
+
+from beer_platform.local.provision import provision
+from beer_platform.names import DEFAULT_NAMES, ResourceNames
+
+STATE_FILE = "stack.json"
+RECORDING_FILE = "moto_recording.jsonl"
+LOG_FILE = "stack.log"
+
+# Requests that change nothing: left out of the recording so that replay stays short.
+_READ_PREFIXES = ("Get", "List", "Describe", "Search", "BatchGet", "Head")
+
+
+@dataclass(frozen=True)
+class StackState:
+    pid: int
+    aws_endpoint_url: str
+    punkapi_base_url: str
+    aws_port: int
+    punkapi_port: int
+    state_dir: str
+    recording: str
+    started_at: float
+    replayed_requests: int = 0
+    provisioned: tuple[str, ...] = ()
+
+    def as_json(self) -> dict:
+        return asdict(self) | {"running": True}
+
+
+def _is_read(entry: dict) -> bool:
+    url = entry.get("url", "")
+    if "/moto-api/" in url:
+        return "/moto-api/config" not in url  # keep config (e.g. Lambda's use_docker)
+    method = entry.get("method", "GET").upper()
+    target = {k.lower(): v for k, v in entry.get("headers", {}).items()}.get("x-amz-target", "")
+    if target:  # JSON-protocol services (Kinesis, Glue, Athena, ECR): the operation is named
+        return target.rsplit(".", 1)[-1].startswith(_READ_PREFIXES)
+    return method in ("GET", "HEAD")
+
+
+def compact_recording(path: Path) -> int:
+    """Keep only the requests that changed state since the last reset; return how many."""
+    if not path.exists():
+        return 0
+    kept: list[str] = []
+    with path.open() as lines:
+        for line in lines:
+            if not line.strip():
+                continue
+            entry = json.loads(line)
+            if "/moto-api/reset" in entry.get("url", ""):
+                kept.clear()
+                continue
+            if _is_read(entry):
+                continue
+            # The port may differ on replay; moto rewrites the URL, the Host header must follow.
+            entry["headers"] = {k: v for k, v in entry["headers"].items() if k.lower() != "host"}
+            kept.append(json.dumps(entry))
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text("".join(f"{line}\n" for line in kept))
+    tmp.replace(path)
+    return len(kept)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class LocalStack:
+    """Runs both servers in this process (threads). `beer-platform stack up` owns one."""
+
+    def __init__(
+        self,
+        state_dir: Path,
+        aws_port: int = 4566,
+        punkapi_port: int = 8081,
+        names: ResourceNames = DEFAULT_NAMES,
+    ) -> None:
+        self.state_dir = Path(state_dir)
+        self.aws_port = aws_port or free_port()
+        self.punkapi_port = punkapi_port
+        self.names = names
+        self._moto = None
+        self._replica = None
+
+    @property
+    def recording(self) -> Path:
+        return self.state_dir / RECORDING_FILE
+
+    def start(self) -> StackState:
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        kept = compact_recording(self.recording)
+        # moto reads these once, when its recorder is created at import: set them first.
+        os.environ["MOTO_ENABLE_RECORDING"] = "true"
+        os.environ["MOTO_RECORDER_FILEPATH"] = str(self.recording)
+        from moto.core.config import default_user_config
+        from moto.server import ThreadedMotoServer
+
+        # No Docker here: Lambda functions must be created without it (field notes).
+        default_user_config["lambda"]["use_docker"] = False
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request is noise
+        self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=self.aws_port, verbose=False)
+        self._moto.start()
+        endpoint = f"http://127.0.0.1:{self.aws_port}"
+        _wait_for(lambda: httpx.get(f"{endpoint}/moto-api/data.json", timeout=2).status_code == 200)
+        if kept:
+            httpx.post(f"{endpoint}/moto-api/recorder/replay-recording", timeout=600).raise_for_status()
+        created = provision(endpoint, self.names)
+
+        from beer_platform.local.punkapi_replica import ReplicaServer
+
+        self._replica = ReplicaServer()
+        self._replica.start(host="127.0.0.1", port=self.punkapi_port)
+        return StackState(
+            pid=os.getpid(),
+            aws_endpoint_url=endpoint,
+            punkapi_base_url=self._replica.base_url,
+            aws_port=self.aws_port,
+            punkapi_port=self._replica.port,
+            state_dir=str(self.state_dir),
+            recording=str(self.recording),
+            started_at=time.time(),
+            replayed_requests=kept,
+            provisioned=tuple(created),
+        )
+
+    def stop(self) -> None:
+        if self._replica is not None:
+            self._replica.stop()
+        if self._moto is not None:
+            self._moto.stop()
+
+
+def _wait_for(check, timeout: float = 30.0, what: str = "server") -> None:
+    deadline = time.monotonic() + timeout
+    last: Exception | None = None
+    while time.monotonic() < deadline:
+        try:
+            if check():
+                return
+        except Exception as err:  # noqa: BLE001 - any failure means "not ready yet"
+            last = err
+        time.sleep(0.1)
+    raise TimeoutError(f"{what} not ready after {timeout:.0f}s (last error: {last})")
+
+
+# --- process management used by the CLI -------------------------------------------------------
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie child (ours, exited, not yet reaped) is not alive.
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split(") ", 1)[1][0] != "Z"
+    except OSError:
+        return True
+
+
+def read_state(state_dir: Path) -> dict | None:
+    try:
+        state = json.loads((state_dir / STATE_FILE).read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+    return state if _pid_alive(state["pid"]) else None
+
+
+def status(state_dir: Path) -> dict:
+    state = read_state(state_dir)
+    if state is None:
+        return {"running": False, "state_dir": str(state_dir)}
+    aws_ok = punkapi_ok = False
+    try:
+        aws_ok = httpx.get(f"{state['aws_endpoint_url']}/moto-api/data.json", timeout=2).is_success
+        punkapi_ok = httpx.get(
+            state["punkapi_base_url"].rsplit("/v2", 1)[0] + "/__replica__/health", timeout=2
+        ).is_success
+    except httpx.HTTPError:
+        pass
+    return state | {"aws_healthy": aws_ok, "punkapi_healthy": punkapi_ok}
+
+
+def run_foreground(state_dir: Path, aws_port: int, punkapi_port: int, on_ready=None) -> None:
+    """Start the stack, publish its state file, serve until SIGINT/SIGTERM, then clean up."""
+    stack = LocalStack(state_dir, aws_port=aws_port, punkapi_port=punkapi_port)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    state = stack.start()
+    state_path = state_dir / STATE_FILE
+    tmp = state_path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(state.as_json(), indent=2))
+    tmp.replace(state_path)
+    if on_ready:
+        on_ready(state)
+    try:
+        stop.wait()
+    finally:
+        state_path.unlink(missing_ok=True)
+        stack.stop()
+
+
+def start_detached(state_dir: Path, aws_port: int, punkapi_port: int, timeout: float = 120.0) -> dict:
+    """Start `stack up` as a background process; return its state once both servers answer."""
+    if (state := read_state(state_dir)) is not None:
+        return state | {"already_running": True}
+    state_dir.mkdir(parents=True, exist_ok=True)
+    (state_dir / STATE_FILE).unlink(missing_ok=True)
+    log = (state_dir / LOG_FILE).open("ab")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "beer_platform.cli", "stack", "up",
+         "--aws-port", str(aws_port), "--punkapi-port", str(punkapi_port), "--state-dir", str(state_dir)],
+        stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            tail = (state_dir / LOG_FILE).read_text()[-2000:]
+            raise RuntimeError(f"the local stack exited with {proc.returncode} while starting:\n{tail}")
+        state = read_state(state_dir)
+        if state is not None and state["pid"] == proc.pid:
+            return state
+        time.sleep(0.1)
+    proc.terminate()
+    raise TimeoutError(f"the local stack did not start in {timeout:.0f}s; see {state_dir / LOG_FILE}")
+
+
+def stop_detached(state_dir: Path, timeout: float = 30.0) -> bool:
+    """Stop a running stack; return False when none was running."""
+    state = read_state(state_dir)
+    if state is None:
+        (state_dir / STATE_FILE).unlink(missing_ok=True)
+        return False
+    os.kill(state["pid"], signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and _pid_alive(state["pid"]):
+        time.sleep(0.1)
+    if _pid_alive(state["pid"]):
+        os.kill(state["pid"], signal.SIGKILL)
+    (state_dir / STATE_FILE).unlink(missing_ok=True)
+    return True

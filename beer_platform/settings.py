@@ -1,0 +1,96 @@
+"""Which environment the platform runs in, and where its endpoints are.
+
+`local` (the default) and `aws` differ only in the values resolved here: endpoints, credentials
+and names. Everything that reads and writes takes a `Settings` and never branches on the
+environment itself (the query engine is the one exception: DuckDB locally, Athena in AWS).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from beer_platform.names import DEFAULT_NAMES, ResourceNames
+
+Environment = Literal["local", "aws"]
+
+DEFAULT_AWS_PORT = 4566
+DEFAULT_PUNKAPI_PORT = 8081
+# moto accepts any credentials; fixed ones keep a user's real AWS credentials away from it.
+LOCAL_CREDENTIALS = ("test", "test")
+
+
+class SettingsError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class Settings:
+    env: Environment
+    names: ResourceNames
+    punkapi_base_url: str
+    aws_endpoint_url: str | None  # None = the real AWS endpoints
+    aws_access_key_id: str | None = None
+    aws_secret_access_key: str | None = None
+
+    @property
+    def region(self) -> str:
+        return self.names.region
+
+
+def project_dir() -> Path:
+    """The checkout (or wherever the user runs from): home of .stack/, .dagster_home/, .bentoml/."""
+    return Path(os.environ.get("BEER_PLATFORM_PROJECT_DIR", Path.cwd())).resolve()
+
+
+def stack_dir(environ: Mapping[str, str] = os.environ) -> Path:
+    return Path(environ.get("BEER_PLATFORM_STACK_DIR", project_dir() / ".stack")).resolve()
+
+
+def read_stack_state(environ: Mapping[str, str] = os.environ) -> dict | None:
+    """The running local stack's endpoints, as `beer-platform stack up` wrote them."""
+    path = stack_dir(environ) / "stack.json"
+    try:
+        return json.loads(path.read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+
+
+def load_settings(environ: Mapping[str, str] = os.environ) -> Settings:
+    env = environ.get("BEER_PLATFORM_ENV", "local")
+    if env == "local":
+        state = read_stack_state(environ) or {}
+        return Settings(
+            env="local",
+            names=DEFAULT_NAMES,
+            punkapi_base_url=environ.get("PUNKAPI_BASE_URL")
+            or state.get("punkapi_base_url")
+            or f"http://127.0.0.1:{DEFAULT_PUNKAPI_PORT}/v2",
+            aws_endpoint_url=environ.get("BEER_PLATFORM_AWS_ENDPOINT_URL")
+            or state.get("aws_endpoint_url")
+            or f"http://127.0.0.1:{DEFAULT_AWS_PORT}",
+            aws_access_key_id=LOCAL_CREDENTIALS[0],
+            aws_secret_access_key=LOCAL_CREDENTIALS[1],
+        )
+    if env == "aws":
+        names = DEFAULT_NAMES
+        outputs_path = Path(environ.get("BEER_PLATFORM_TF_OUTPUTS", project_dir() / "infra" / "outputs.json"))
+        if outputs_path.exists():
+            names = names.with_terraform_outputs(json.loads(outputs_path.read_text()))
+        elif "BEER_PLATFORM_TF_OUTPUTS" in environ:
+            raise SettingsError(f"BEER_PLATFORM_TF_OUTPUTS points at {outputs_path}, which does not exist")
+        if region := environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION"):
+            names = names.with_terraform_outputs({"region": region})
+        base_url = environ.get("PUNKAPI_BASE_URL")
+        if not base_url:
+            raise SettingsError(
+                "BEER_PLATFORM_ENV=aws needs PUNKAPI_BASE_URL (the public PunkAPI is gone; "
+                "serve the replica somewhere, see the README)"
+            )
+        # Credentials come from boto3's usual chain (env, profile, instance role).
+        return Settings(env="aws", names=names, punkapi_base_url=base_url, aws_endpoint_url=None)
+    raise SettingsError(f"BEER_PLATFORM_ENV must be 'local' or 'aws', not {env!r}")

@@ -1,0 +1,46 @@
+"""The Glue table over the cleaned zone: the 9 typed columns, partitioned by ingestion date."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from beer_platform.aws import glue_catalog
+from beer_platform.aws import s3 as s3_ops
+from beer_platform.core.cleaning import CLEANED_SCHEMA
+from beer_platform.names import CLEANED_PREFIX, PARTITION_KEY
+
+# polars dtype name -> Hive/Glue type
+GLUE_TYPES = {"Int64": "bigint", "String": "string", "Float64": "double"}
+DESCRIPTION = "BrewDog beers (PunkAPI v2), cleaned: one row per beer per ingestion day."
+
+
+def glue_columns() -> list[dict[str, str]]:
+    return [{"Name": name, "Type": GLUE_TYPES[str(dtype)]} for name, dtype in CLEANED_SCHEMA.items()]
+
+
+@dataclass
+class TableReport:
+    table: str
+    location: str
+    action: str
+    partitions: int
+    partitions_added: list[str] = field(default_factory=list)
+    latest_partition: str | None = None
+
+
+def publish_table(glue: Any, s3: Any, database: str, table: str, cleaned_bucket: str) -> TableReport:
+    location = s3_ops.uri(cleaned_bucket, f"{CLEANED_PREFIX}/")
+    columns = glue_columns()
+    action = glue_catalog.ensure_table(
+        glue, database, glue_catalog.table_input(table, location, columns, PARTITION_KEY, DESCRIPTION)
+    )
+    wanted = {}
+    for obj in s3_ops.list_objects(s3, cleaned_bucket, f"{CLEANED_PREFIX}/{PARTITION_KEY}="):
+        day = obj.key.split(f"{PARTITION_KEY}=", 1)[1].split("/", 1)[0]
+        wanted[day] = s3_ops.uri(cleaned_bucket, f"{CLEANED_PREFIX}/{PARTITION_KEY}={day}/")
+    added = glue_catalog.ensure_partitions(glue, database, table, columns, wanted)
+    return TableReport(
+        table=f"{database}.{table}", location=location, action=action, partitions=len(wanted),
+        partitions_added=added, latest_partition=max(wanted) if wanted else None,
+    )  # fmt: skip

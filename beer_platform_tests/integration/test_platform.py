@@ -1,0 +1,171 @@
+"""The real asset graph, materialized against the local stack, checked with clients that are not ours."""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+import boto3
+import duckdb
+import httpx
+import pytest
+from dagster import AssetKey, DagsterInstance
+
+from beer_platform.aws import s3 as s3_ops
+from beer_platform.aws.kinesis import read_after
+from beer_platform.aws.query import httpfs_extension_path
+from beer_platform.definitions import build_definitions
+from beer_platform.local.punkapi_replica import load_beers
+from beer_platform.resources import PunkAPIResource
+from beer_platform.runner import user_error
+from beer_platform.zones import raw
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def instance():
+    with DagsterInstance.ephemeral() as inst:
+        yield inst
+
+
+@pytest.fixture(scope="module")
+def defs(settings):
+    return build_definitions(settings)
+
+
+@pytest.fixture(scope="module")
+def boto(settings):
+    def client(service: str):
+        return boto3.client(
+            service, endpoint_url=settings.aws_endpoint_url, region_name=settings.region,
+            aws_access_key_id="test", aws_secret_access_key="test",
+        )  # fmt: skip
+
+    return client
+
+
+@pytest.fixture(scope="module")
+def first_run(defs, instance):
+    result = defs.resolve_job_def("all_assets_job").execute_in_process(instance=instance, raise_on_error=False)
+    assert result.success, [e.message for e in result.all_events if e.is_failure]
+    return result
+
+
+def lake_snapshot(boto, settings) -> dict[str, str]:
+    s3 = boto("s3")
+    names = settings.names
+    return {
+        f"{bucket}/{obj.key}": obj.etag
+        for bucket in (names.raw_bucket, names.cleaned_bucket)
+        for obj in s3_ops.list_objects(s3, bucket, "")
+    }
+
+
+def test_every_asset_materializes_and_every_check_passes(first_run):
+    materialized = {e.asset_key.to_user_string() for e in first_run.get_asset_materialization_events()}
+    assert materialized == {"beer_events", "raw_beers", "cleaned_beers", "beers_table"}
+    checks = {e.check_name: e.passed for e in first_run.get_asset_check_evaluations()}
+    assert checks["ids_unique_and_present"] and checks["row_count_matches_api"] and checks["queryable"]
+    assert checks["values_in_range"] is False  # the real data has ph 79 and ibu == target_og: flagged, kept
+
+
+def test_raw_zone_holds_every_record_as_the_api_served_it(first_run, boto, settings):
+    s3 = boto("s3")
+    keys = [o.key for o in s3_ops.list_objects(s3, settings.names.raw_bucket, "beers/")]
+    assert len(keys) == 1 and keys[0].endswith(".jsonl.gz")
+    lines = [json.loads(x) for x in gzip.decompress(s3_ops.get_bytes(s3, settings.names.raw_bucket, keys[0])).splitlines()]
+    assert len(lines) == 325
+    by_id = {line["data"]["id"]: line["data"] for line in lines}
+    assert by_id == {beer["id"]: beer for beer in load_beers()}
+
+
+def test_glue_table_is_typed_parquet_with_partitions(first_run, boto, settings):
+    glue = boto("glue")
+    table = glue.get_table(DatabaseName=settings.names.glue_database, Name=settings.names.glue_table)["Table"]
+    sd = table["StorageDescriptor"]
+    assert [(c["Name"], c["Type"]) for c in sd["Columns"]] == [
+        ("id", "bigint"), ("name", "string"), ("abv", "double"), ("ibu", "double"), ("target_fg", "double"),
+        ("target_og", "double"), ("ebc", "double"), ("srm", "double"), ("ph", "double"),
+    ]  # fmt: skip
+    assert "ParquetHiveSerDe" in sd["SerdeInfo"]["SerializationLibrary"]
+    assert table["PartitionKeys"] == [{"Name": "ingestion_date", "Type": "string"}]
+    partitions = glue.get_partitions(DatabaseName=settings.names.glue_database, TableName=settings.names.glue_table)
+    assert len(partitions["Partitions"]) == 1
+
+
+def test_duckdb_reads_the_tables_parquet_straight_from_s3(first_run, boto, settings):
+    glue = boto("glue")
+    location = glue.get_table(DatabaseName=settings.names.glue_database, Name=settings.names.glue_table)[
+        "Table"]["StorageDescriptor"]["Location"]  # fmt: skip
+    con = duckdb.connect()
+    con.execute(f"INSTALL '{httpfs_extension_path()}'; LOAD httpfs;")
+    host = settings.aws_endpoint_url.removeprefix("http://")
+    con.execute(f"SET s3_endpoint='{host}'; SET s3_use_ssl=false; SET s3_url_style='path'; "
+                "SET s3_access_key_id='test'; SET s3_secret_access_key='test'; SET s3_region='eu-west-1';")  # fmt: skip
+    con.execute(f"CREATE TABLE beers AS SELECT * FROM read_parquet('{location}*/*.parquet', hive_partitioning=true)")
+    assert con.execute("SELECT count(*), count(DISTINCT id) FROM beers").fetchone() == (325, 325)
+    assert con.execute("SELECT name, abv FROM beers WHERE id = 1").fetchone() == ("Buzz", 4.5)
+    assert con.execute("SELECT ph FROM beers WHERE id = 317").fetchone() == (79.0,)  # kept as published
+    types = dict(con.execute("SELECT column_name, column_type FROM (DESCRIBE beers)").fetchall())
+    assert types["id"] == "BIGINT" and types["ibu"] == "DOUBLE" and types["name"] == "VARCHAR"
+
+
+def test_materializing_again_changes_nothing(first_run, defs, instance, boto, settings):
+    before = lake_snapshot(boto, settings)
+    kinesis = boto("kinesis")
+    stream_before, _ = read_after(kinesis, settings.names.stream, {})
+    result = defs.resolve_job_def("all_assets_job").execute_in_process(instance=instance)
+    assert result.success
+    assert lake_snapshot(boto, settings) == before
+    stream_after, _ = read_after(kinesis, settings.names.stream, {})
+    assert len(stream_after) == len(stream_before)  # the same catalogue is not published twice a day
+    events = {e.asset_key.to_user_string(): e for e in result.get_asset_materialization_events()}
+    assert events["beer_events"].materialization.metadata["records_published"].value == 0
+    assert events["raw_beers"].materialization.metadata["records_landed"].value == 0
+
+
+def test_a_run_that_dies_between_writing_and_committing_lands_nothing_twice(first_run, boto, settings, monkeypatch):
+    names = settings.names
+    kinesis, s3 = boto("kinesis"), boto("s3")
+    changed = {**load_beers()[0], "abv": 4.6}
+    kinesis.put_records(StreamName=names.stream, Records=[{"Data": json.dumps(changed).encode(), "PartitionKey": "1"}])
+
+    def die(*args, **kwargs):
+        raise RuntimeError("killed between writing the part and committing the position")
+
+    monkeypatch.setattr(raw, "commit", die)
+    with pytest.raises(RuntimeError, match="killed"):
+        raw.land(kinesis, s3, names.stream, names.raw_bucket, names.artifacts_bucket)
+    monkeypatch.undo()
+    report = raw.land(kinesis, s3, names.stream, names.raw_bucket, names.artifacts_bucket)
+    assert report.read == 1 and report.landed == 0 and report.already_landed == 1
+    key = next(o.key for o in s3_ops.list_objects(s3, names.raw_bucket, "beers/"))
+    lines = [json.loads(x) for x in gzip.decompress(s3_ops.get_bytes(s3, names.raw_bucket, key)).splitlines()]
+    ids = [(line["shard_id"], line["sequence_number"]) for line in lines]
+    assert len(ids) == len(set(ids)) == 326
+    again = raw.land(kinesis, s3, names.stream, names.raw_bucket, names.artifacts_bucket)
+    assert again.read == 0
+
+
+def test_a_failing_api_fails_the_run_and_publishes_nothing(first_run, instance, boto, settings, local_stack):
+    control = local_stack["punkapi_base_url"].removesuffix("/v2") + "/__replica__"
+    stream_before, _ = read_after(boto("kinesis"), settings.names.stream, {})
+    httpx.put(f"{control}/faults", json={"error_rate": 1.0}).raise_for_status()
+    try:
+        quick = PunkAPIResource(base_url=settings.punkapi_base_url, max_attempts=3, backoff_initial_s=0.01,
+                                backoff_max_s=0.05)  # fmt: skip
+        defs = build_definitions(settings, punkapi=quick)
+        result = defs.resolve_job_def("ingestion_job").execute_in_process(instance=instance, raise_on_error=False)
+    finally:
+        httpx.post(f"{control}/reset").raise_for_status()
+    assert not result.success
+    failure = next(e for e in result.all_events if e.is_step_failure)
+    assert "failed after 3 attempts" in user_error(failure.event_specific_data.error)
+    stream_after, _ = read_after(boto("kinesis"), settings.names.stream, {})
+    assert len(stream_after) == len(stream_before)
+
+
+def test_the_row_count_check_compares_with_what_the_api_returned(first_run, instance):
+    event = instance.get_latest_materialization_event(AssetKey("beer_events"))
+    assert event.asset_materialization.metadata["dagster/row_count"].value == 325
