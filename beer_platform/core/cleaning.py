@@ -94,21 +94,24 @@ def clean_beers(raw: pl.DataFrame | pl.LazyFrame) -> CleaningResult:
     cannot be ordered), a published number that is not a number. Published values are otherwise
     kept as they are (no clipping): see `find_anomalies`.
     """
-    frame = raw.collect() if isinstance(raw, pl.LazyFrame) else raw
-    data_dtype = frame.schema.get("data")
+    # One lazy plan for both outputs: projection pushdown keeps the sort down to the columns the
+    # catalogue needs, and collect_all evaluates the shared checks once.
+    plan = raw.lazy()
+    schema = plan.collect_schema()
+    data_dtype = schema.get("data")
     data_fields = dict(data_dtype.to_schema()) if isinstance(data_dtype, pl.Struct) else {}
     numbers = {name: _coerce_number(name, data_fields.get(name)) for name in NUMERIC_FIELDS}
 
-    checked = frame.with_columns(
+    checked = plan.with_columns(
         __id=_coerce_id(data_fields.get("id")),
-        __arrival=_arrival_time(frame.schema["arrival_timestamp"]),
+        __arrival=_arrival_time(schema["arrival_timestamp"]),
         __sequence=_normalised_sequence(),
         __name=_field("name", data_fields.get("name")).cast(pl.String),
         **{f"__{name}": value for name, (value, _) in numbers.items()},
     )
     reasons: list[tuple[pl.Expr, str]] = [
-        (_column_or_null(frame, "data_base64").is_not_null(), "payload is not JSON (data_base64)"),
-        (_column_or_null(frame, "data").is_null(), "data missing or not a JSON object"),
+        (_column_or_null(schema, "data_base64").is_not_null(), "payload is not JSON (data_base64)"),
+        (_column_or_null(schema, "data").is_null(), "data missing or not a JSON object"),
         (pl.col("__id").is_null(), "id missing or not a positive integer"),
         (pl.col("__arrival").is_null(), "arrival_timestamp missing or not ISO 8601 with an offset"),
         (pl.col("__sequence").is_null(), "sequence_number missing or not a decimal integer"),
@@ -121,7 +124,7 @@ def clean_beers(raw: pl.DataFrame | pl.LazyFrame) -> CleaningResult:
     )
 
     rejected = checked.filter(pl.col("__reason").is_not_null()).select(
-        *frame.columns, pl.col("__reason").alias("reason")
+        *schema.names(), pl.col("__reason").alias("reason")
     )
     # Sorted by (id, time, sequence), each id's latest record is the last of its run: keeping the
     # rows whose next id differs is one linear pass, and the output comes out sorted by id.
@@ -131,6 +134,7 @@ def clean_beers(raw: pl.DataFrame | pl.LazyFrame) -> CleaningResult:
         .filter(pl.col("__id").ne_missing(pl.col("__id").shift(-1)))
         .select(pl.col(f"__{n}").cast(dtype).alias(n) for n, dtype in CLEANED_SCHEMA.items())
     )
+    beers, rejected = pl.collect_all([beers, rejected])
     return CleaningResult(beers=beers, rejected=rejected)
 
 
@@ -199,8 +203,8 @@ def _as_text(value: Any) -> str | None:
     return json.dumps(value)  # 7 -> "7", 1.5 -> "1.5", true -> "true", {...} -> "{...}"
 
 
-def _column_or_null(frame: pl.DataFrame, name: str) -> pl.Expr:
-    return pl.col(name) if name in frame.columns else pl.lit(None)
+def _column_or_null(schema: pl.Schema, name: str) -> pl.Expr:
+    return pl.col(name) if name in schema else pl.lit(None)
 
 
 def _field(name: str, dtype: pl.DataType | None) -> pl.Expr:

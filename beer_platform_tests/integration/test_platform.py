@@ -169,3 +169,14 @@ def test_a_failing_api_fails_the_run_and_publishes_nothing(first_run, instance, 
 def test_the_row_count_check_compares_with_what_the_api_returned(first_run, instance):
     event = instance.get_latest_materialization_event(AssetKey("beer_events"))
     assert event.asset_materialization.metadata["dagster/row_count"].value == 325
+
+
+def test_query_command_answers_sql_over_the_table(first_run, stack_dir):
+    from beer_platform_tests.conftest import run_cli
+
+    env = {"BEER_PLATFORM_STACK_DIR": str(stack_dir), "BEER_PLATFORM_ENV": "local"}
+    ok = run_cli("query", "SELECT count(*) AS n, max(abv) AS strongest FROM beers", "--json", env=env)
+    assert ok.returncode == 0, ok.stderr
+    assert json.loads(ok.stdout) == [{"n": 325, "strongest": 55.0}]
+    bad = run_cli("query", "SELECT nope FROM beers", env=env)
+    assert bad.returncode == 2 and "nope" in bad.stderr

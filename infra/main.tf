@@ -1,0 +1,67 @@
+# The beer platform's AWS resources. Names default to ResourceNames (beer_platform/names.py);
+# `terraform output -json > infra/outputs.json` hands the real names to the platform
+# (BEER_PLATFORM_ENV=aws reads BEER_PLATFORM_TF_OUTPUTS, default infra/outputs.json).
+
+module "ingestion" {
+  source = "./modules/ingestion"
+
+  stream_name     = var.stream
+  stream_shards   = var.stream_shards
+  retention_hours = var.stream_retention_hours
+}
+
+module "lake" {
+  source = "./modules/lake"
+
+  raw_bucket                         = var.raw_bucket
+  cleaned_bucket                     = var.cleaned_bucket
+  artifacts_bucket                   = var.artifacts_bucket
+  access_log_bucket                  = var.access_log_bucket
+  raw_transition_days                = var.raw_transition_days
+  raw_transition_storage_class       = var.raw_transition_storage_class
+  raw_expiration_days                = var.raw_expiration_days
+  noncurrent_version_expiration_days = var.noncurrent_version_expiration_days
+  force_destroy                      = var.force_destroy
+}
+
+module "catalog" {
+  source = "./modules/catalog"
+
+  glue_database    = var.glue_database
+  glue_table       = var.glue_table
+  athena_workgroup = var.athena_workgroup
+  artifacts_bucket = module.lake.artifacts_bucket
+  kms_key_arn      = module.lake.kms_key_arn
+  force_destroy    = var.force_destroy
+}
+
+module "serving" {
+  source = "./modules/serving"
+
+  ecr_repository          = var.ecr_repository
+  ecr_keep_images         = var.ecr_keep_images
+  lambda_function         = var.lambda_function
+  lambda_alias            = var.lambda_alias
+  image_uri               = var.lambda_image_uri
+  memory_mb               = var.lambda_memory_mb
+  timeout_seconds         = var.lambda_timeout_seconds
+  reserved_concurrency    = var.lambda_reserved_concurrency
+  log_retention_days      = var.lambda_log_retention_days
+  force_delete_repository = var.force_destroy
+}
+
+module "orchestration" {
+  source = "./modules/orchestration"
+
+  role_name             = var.orchestration_role_name
+  assume_role_principal = var.orchestration_assume_role_principal
+  stream_arn            = module.ingestion.stream_arn
+  raw_bucket_arn        = module.lake.raw_bucket_arn
+  cleaned_bucket_arn    = module.lake.cleaned_bucket_arn
+  artifacts_bucket_arn  = module.lake.artifacts_bucket_arn
+  glue_database         = module.catalog.glue_database
+  athena_workgroup_arn  = module.catalog.athena_workgroup_arn
+  ecr_repository_arn    = module.serving.ecr_repository_arn
+  lambda_function_arn   = module.serving.lambda_function_arn
+  kms_key_arns          = [module.ingestion.kms_key_arn, module.lake.kms_key_arn]
+}
