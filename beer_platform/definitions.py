@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dagster import AssetCheckSeverity, Definitions, build_column_schema_change_checks
+import warnings
+
+from dagster import AssetCheckSeverity, BetaWarning, Definitions, build_column_schema_change_checks
 
 from beer_platform.assets.catalog import beers_table
 from beer_platform.assets.ingestion import beer_events, punkapi
@@ -11,9 +13,11 @@ from beer_platform.automation import all_assets_job, automation_sensor, daily_in
 from beer_platform.resources import build_resources
 from beer_platform.settings import Settings, load_settings
 
-schema_checks = build_column_schema_change_checks(
-    assets=[cleaned_beers, beers_table], severity=AssetCheckSeverity.WARN
-)
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", BetaWarning)  # beta in 1.13, and exactly the check we want
+    schema_checks = build_column_schema_change_checks(
+        assets=[cleaned_beers, beers_table], severity=AssetCheckSeverity.WARN
+    )
 
 
 def build_definitions(settings: Settings, **resource_overrides) -> Definitions:

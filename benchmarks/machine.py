@@ -1,0 +1,18 @@
+"""One line describing the machine a benchmark ran on, for the README's tables."""
+
+from __future__ import annotations
+
+import os
+import platform
+
+
+def describe_machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as info:
+            cpu = next(line.split(":", 1)[1].strip() for line in info if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    mem_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return (f"Machine: {cpu}, {os.cpu_count()} cores, {mem_gib:.0f} GiB, "
+            f"Python {platform.python_version()}, {platform.system()} {platform.release()}\n")  # fmt: skip
