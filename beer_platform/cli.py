@@ -115,7 +115,15 @@ def _dev(args: argparse.Namespace) -> int:
     command = [str(Path(sys.executable).parent / "dagster"), "dev", "-w", "workspace.yaml",
                "-h", "127.0.0.1", "-p", str(args.port)]  # fmt: skip
     print(f"Dagster UI: http://127.0.0.1:{args.port}  (Ctrl-C stops it and the local stack)", flush=True)
-    child = subprocess.Popen(command)
+
+    def interrupt(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    # A shell starting us in the background leaves SIGINT ignored, and children inherit that:
+    # restore it here and in dagster dev, which only shuts down promptly on SIGINT.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, interrupt)
+    child = subprocess.Popen(command, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         return child.wait()
     except KeyboardInterrupt:
