@@ -197,7 +197,7 @@ def read_state(state_dir: Path) -> dict | None:
 def status(state_dir: Path) -> dict:
     state = read_state(state_dir)
     if state is None:
-        return {"running": False, "state_dir": str(state_dir)}
+        return {"running": False, "state_dir": str(state_dir), "aws_endpoint_url": None, "punkapi_base_url": None}
     aws_ok = punkapi_ok = False
     try:
         aws_ok = httpx.get(f"{state['aws_endpoint_url']}/moto-api/data.json", timeout=2).is_success

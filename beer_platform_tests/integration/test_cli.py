@@ -31,7 +31,8 @@ def test_stack_state_survives_down_and_up_even_on_other_ports(tmp_path):
             Bucket="beer-platform-artifacts", Key="keep/me.txt", Body=b"still here"
         )
         assert run_cli("stack", "down", "--state-dir", state_dir).returncode == 0
-        assert json.loads(run_cli("stack", "status", "--json", "--state-dir", state_dir).stdout)["running"] is False
+        stopped = json.loads(run_cli("stack", "status", "--json", "--state-dir", state_dir).stdout)
+        assert stopped["running"] is False and stopped["aws_endpoint_url"] is None
 
         again = run_cli("stack", "up", "--detach", "--state-dir", state_dir,
                         "--aws-port", str(free_port()), "--punkapi-port", str(free_port()))  # fmt: skip
