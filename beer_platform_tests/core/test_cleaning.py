@@ -14,11 +14,13 @@ import pytest
 from beer_platform.core import raw_zone
 from beer_platform.core.cleaning import (
     CLEANED_SCHEMA,
+    RAW_SCHEMA,
     CleaningResult,
     clean_beers,
     find_anomalies,
     is_data_error,
     read_raw_jsonl,
+    read_raw_parts,
 )
 from beer_platform.core.records import ReceivedRecord
 
@@ -27,10 +29,11 @@ T0 = "2026-11-26T03:55:01.123000+00:00"
 T1 = "2026-11-26T03:55:02.000000+00:00"
 
 
-def line(data: Any, sequence: str = "1", arrival: str = T0, shard: str = "shardId-000000000000") -> str:
+def line(data: Any, sequence: str = "1", arrival: str = T0) -> str:
+    """One raw-zone envelope line around `data`."""
     return json.dumps(
         {
-            "shard_id": shard,
+            "shard_id": "shardId-000000000000",
             "sequence_number": sequence,
             "arrival_timestamp": arrival,
             "partition_key": "k",
@@ -51,7 +54,9 @@ def api_beers() -> list[dict]:
 @pytest.fixture(scope="module")
 def real(api_beers: list[dict]) -> CleaningResult:
     body = "".join(line(beer, str(i)) + "\n" for i, beer in enumerate(api_beers, start=1))
-    return clean_beers(read_raw_jsonl(gzip.compress(body.encode())))
+    raw = read_raw_jsonl(gzip.compress(body.encode()))
+    assert raw.schema == RAW_SCHEMA  # the fast typed path, not the per-line fallback
+    return clean_beers(raw)
 
 
 def test_real_dataset_cleans_to_one_typed_row_per_beer(real: CleaningResult) -> None:
@@ -112,10 +117,16 @@ def test_latest_arrival_wins_regardless_of_input_order() -> None:
 def test_timestamps_compare_as_instants_not_text() -> None:
     # 05:00+02:00 is 03:00 UTC: earlier than 04:00Z although its text sorts higher.
     result = clean(
-        line({"id": 5, "name": "later"}, arrival="2026-11-26T04:00:00+00:00"),
+        line({"id": 5, "name": "later"}, arrival="2026-11-26T04:00:00Z"),
         line({"id": 5, "name": "earlier"}, arrival="2026-11-26T05:00:00.5+02:00"),
     )
     assert result.beers["name"].to_list() == ["later"]
+
+
+def test_a_naive_timestamp_first_does_not_spoil_the_others() -> None:
+    result = clean(line({"id": 1}, arrival="2026-11-26T03:55:01"), line({"id": 2}, arrival=T0))
+    assert result.beers["id"].to_list() == [2]
+    assert result.rejected["reason"].to_list() == ["arrival_timestamp missing or not ISO 8601 with an offset"]
 
 
 @pytest.mark.parametrize(
@@ -125,7 +136,6 @@ def test_timestamps_compare_as_instants_not_text() -> None:
         ("99", "100"),
         ("49590338271490256608559692538361571095921575989136588898",  # beyond 128 bits
          "149590338271490256608559692538361571095921575989136588898"),
-        ("007", "10"),  # leading zeros do not make a number larger
     ],
 )
 def test_sequence_number_breaks_ties_as_an_integer(low: str, high: str) -> None:
@@ -184,12 +194,14 @@ def test_lenient_path_accepts_integer_text_ids_and_numeric_text() -> None:
 def test_envelope_problems_are_rejected() -> None:
     result = clean(
         line({"id": 1}, sequence="12a"),
+        line({"id": 1}, sequence="007"),  # not a Kinesis sequence number: it would sort wrongly
         line({"id": 2}, arrival="2026-11-26T03:55:01"),  # no offset: cannot be ordered safely
         json.dumps({"shard_id": "s", "sequence_number": "3", "arrival_timestamp": T0, "data_base64": "AAE="}),
     )
     assert result.beers.is_empty()
     assert result.rejected["reason"].to_list() == [
-        "sequence_number missing or not a decimal integer",
+        "sequence_number missing or not a Kinesis sequence number",
+        "sequence_number missing or not a Kinesis sequence number",
         "arrival_timestamp missing or not ISO 8601 with an offset",
         "payload is not JSON (data_base64)",
     ]
@@ -237,3 +249,34 @@ def test_reads_parts_written_by_the_raw_zone() -> None:
     result = clean_beers(read_raw_jsonl(raw_zone.encode_part(lines)))
     assert result.beers.select("id", "name", "ibu").rows() == [(1, "Buzz v2", 61.0)]
     assert result.rejected["reason"].to_list() == ["payload is not JSON (data_base64)"]
+
+
+def test_parts_read_together_even_when_one_needs_the_text_path() -> None:
+    typed = gzip.compress((line({"id": 1, "abv": 4.4}, sequence="1") + "\n").encode())
+    text = line({"id": "2", "abv": "5.5", "ph": 1e-7}, sequence="2")
+    raw = read_raw_parts([typed, text])
+    assert clean_beers(raw).beers.select("id", "abv").rows() == [(1, 4.4), (2, 5.5)]
+    assert clean_beers(raw).beers["ph"].to_list() == [None, 1e-7]
+    assert read_raw_parts([]).is_empty()
+
+
+def test_frames_built_by_hand_are_cleaned_too() -> None:
+    # No `data` column at all: every payload was kept as data_base64.
+    only_base64 = pl.DataFrame(
+        {"shard_id": ["s"], "sequence_number": ["1"], "arrival_timestamp": [T0], "partition_key": ["k"],
+         "data_base64": ["AAE="]}
+    )  # fmt: skip
+    result = clean_beers(only_base64)
+    assert result.beers.schema == CLEANED_SCHEMA and result.beers.is_empty()
+    assert result.rejected["reason"].to_list() == ["payload is not JSON (data_base64)"]
+    # A struct inferred from Python dicts, typed timestamps, fields missing from every record.
+    typed = pl.DataFrame(
+        {
+            "shard_id": ["s", "s"],
+            "sequence_number": ["10", "9"],
+            "arrival_timestamp": [datetime(2026, 11, 26, tzinfo=timezone.utc)] * 2,
+            "partition_key": ["k", "k"],
+            "data": [{"id": 1, "abv": 4}, {"id": 1, "abv": 5}],
+        }
+    )
+    assert clean_beers(typed.lazy()).beers.rows() == [(1, None, 4.0, None, None, None, None, None, None)]
