@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass, field
 from typing import Any
+
+import polars as pl
 
 from beer_platform.aws import glue_catalog
 from beer_platform.aws import s3 as s3_ops
@@ -44,3 +47,29 @@ def publish_table(glue: Any, s3: Any, database: str, table: str, cleaned_bucket:
         table=f"{database}.{table}", location=location, action=action, partitions=len(wanted),
         partitions_added=added, latest_partition=max(wanted) if wanted else None,
     )  # fmt: skip
+
+
+@dataclass
+class TableSnapshot:
+    table: str
+    partition: str
+    location: str
+    beers: pl.DataFrame
+
+
+def read_latest_partition(glue: Any, s3: Any, database: str, table: str) -> TableSnapshot:
+    """What a lake user does: ask the catalog where the table's latest partition is, read its Parquet."""
+    description = glue_catalog.describe_table(glue, database, table)
+    if not description.partitions:
+        raise LookupError(f"{database}.{table} has no partitions: materialize beers_table first")
+    partition = max(description.partitions)
+    location = description.partitions[partition]
+    bucket, _, prefix = location.removeprefix("s3://").partition("/")
+    frames = [
+        pl.read_parquet(io.BytesIO(s3_ops.get_bytes(s3, bucket, obj.key)))
+        for obj in s3_ops.list_objects(s3, bucket, prefix)
+        if obj.key.endswith(".parquet")
+    ]
+    if not frames:
+        raise LookupError(f"{location} holds no Parquet files")
+    return TableSnapshot(f"{database}.{table}", partition, location, pl.concat(frames))
