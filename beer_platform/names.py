@@ -25,6 +25,7 @@ class ResourceNames:
     ecr_repository: str = "beer-platform-ibu-model"
     lambda_function: str = "beer-platform-ibu-model"
     lambda_alias: str = "live"
+    lambda_role: str = "beer-platform-ibu-model-execution"
     region: str = "eu-west-1"
 
     def as_dict(self) -> dict[str, Any]:

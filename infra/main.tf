@@ -42,6 +42,7 @@ module "serving" {
   ecr_keep_images         = var.ecr_keep_images
   lambda_function         = var.lambda_function
   lambda_alias            = var.lambda_alias
+  lambda_role             = var.lambda_role
   image_uri               = var.lambda_image_uri
   memory_mb               = var.lambda_memory_mb
   timeout_seconds         = var.lambda_timeout_seconds

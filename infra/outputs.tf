@@ -53,6 +53,16 @@ output "lambda_function" {
   value       = module.serving.lambda_function
 }
 
+output "lambda_role" {
+  description = "Name of the Lambda function's execution role."
+  value       = module.serving.lambda_role
+}
+
+output "lambda_role_arn" {
+  description = "ARN of the Lambda function's execution role."
+  value       = module.serving.lambda_role_arn
+}
+
 output "lambda_alias" {
   description = "Name of the function's alias clients call."
   value       = module.serving.lambda_alias

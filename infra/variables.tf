@@ -113,6 +113,17 @@ variable "lambda_function" {
   }
 }
 
+variable "lambda_role" {
+  description = "Name of the IAM execution role of the Lambda function (logs and X-Ray only)."
+  type        = string
+  default     = "beer-platform-ibu-model-execution"
+
+  validation {
+    condition     = can(regex("^[a-zA-Z0-9+=,.@_-]{1,64}$", var.lambda_role))
+    error_message = "lambda_role must be 1-64 characters of [a-zA-Z0-9+=,.@_-]."
+  }
+}
+
 variable "lambda_alias" {
   description = "Alias of the function that clients call and the Function URL points at."
   type        = string

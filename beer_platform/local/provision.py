@@ -7,12 +7,19 @@ while ignoring its Condition, so that policy would block every local read.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import boto3
 from botocore.exceptions import ClientError
 
 from beer_platform.names import ResourceNames
+
+
+LAMBDA_TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+}
 
 
 def _client(service: str, endpoint_url: str, region: str) -> Any:
@@ -85,6 +92,13 @@ def provision(endpoint_url: str, names: ResourceNames) -> list[str]:
             },
         )
         created.append(f"athena:{names.athena_workgroup}")
+
+    iam = _client("iam", endpoint_url, region)
+    try:
+        iam.get_role(RoleName=names.lambda_role)
+    except iam.exceptions.NoSuchEntityException:
+        iam.create_role(RoleName=names.lambda_role, AssumeRolePolicyDocument=json.dumps(LAMBDA_TRUST))
+        created.append(f"iam:{names.lambda_role}")
 
     ecr = _client("ecr", endpoint_url, region)
     try:

@@ -157,7 +157,7 @@ data "aws_iam_policy_document" "assume_lambda" {
 }
 
 resource "aws_iam_role" "lambda" {
-  name               = "${var.lambda_function}-execution"
+  name               = var.lambda_role
   description        = "Execution role of the ${var.lambda_function} Lambda function"
   assume_role_policy = data.aws_iam_policy_document.assume_lambda.json
 

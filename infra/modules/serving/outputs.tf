@@ -13,6 +13,16 @@ output "ecr_repository_url" {
   value       = aws_ecr_repository.this.repository_url
 }
 
+output "lambda_role" {
+  description = "Name of the function's execution role."
+  value       = aws_iam_role.lambda.name
+}
+
+output "lambda_role_arn" {
+  description = "ARN of the function's execution role."
+  value       = aws_iam_role.lambda.arn
+}
+
 output "lambda_function" {
   description = "Name of the Lambda function."
   value       = aws_lambda_function.this.function_name

@@ -29,6 +29,16 @@ variable "lambda_function" {
   }
 }
 
+variable "lambda_role" {
+  description = "Name of the function's IAM execution role."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-zA-Z0-9+=,.@_-]{1,64}$", var.lambda_role))
+    error_message = "lambda_role must be 1-64 characters of [a-zA-Z0-9+=,.@_-]."
+  }
+}
+
 variable "lambda_alias" {
   description = "Name of the alias clients invoke (the Function URL is attached to it)."
   type        = string
