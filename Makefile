@@ -8,7 +8,8 @@ BIN := $(VENV)/bin
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export BENTOML_HOME ?= $(CURDIR)/.bentoml
 
-.PHONY: setup run dev test test-fast lint-infra bench stack-up stack-down clean
+.PHONY: setup run dev serve test test-fast lint-infra bench stack-up stack-down clean
+PORT ?= 3001
 
 # uv itself lives in its own small venv, so the project's venv holds exactly what uv.lock says.
 $(UV):
@@ -28,6 +29,10 @@ run: setup
 ## The local stack plus the Dagster UI at http://127.0.0.1:3000 (Ctrl-C stops both).
 dev: setup
 	$(BIN)/beer-platform dev
+
+## Serve the latest ibu_model at http://127.0.0.1:$(PORT) (after `make run`); Ctrl-C stops it.
+serve: setup
+	$(BIN)/beer-platform serve --port $(PORT)
 
 ## Set up, then pass every test (unit, integration against the local stack, infra lint).
 test: setup lint-infra

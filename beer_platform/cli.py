@@ -87,6 +87,10 @@ def _print_summary(outcome, defs, settings) -> None:
     for zone, key, count, where in rows:
         shown = "-" if count is None else count
         print(f"  {zone:<14} {key:<14} {shown!s:>6} rows  {secs.get(key, 0):6.1f}s  {where}")
+    if model := meta.get("ibu_model"):
+        print(f"  model          ibu_model      {model.get('dagster/row_count', '-')!s:>6} rows  "
+              f"{secs.get('ibu_model', 0):6.1f}s  {model.get('model_tag')}: CV MAE {model.get('cv_mae')} "
+              f"(mean predictor {model.get('baseline_cv_mae', '-')}), R2 {model.get('cv_r2')}")  # fmt: skip
     if outcome.success:
         query = defs.resources["query"]
         result = query.run(
@@ -135,13 +139,30 @@ def _dev(args: argparse.Namespace) -> int:
             stack.stop_detached(state_dir)
 
 
+def _serve(args: argparse.Namespace) -> int:
+    """The latest `ibu_model` over HTTP with BentoML, in the foreground."""
+    from beer_platform.settings import ensure_bentoml_home
+
+    home = ensure_bentoml_home()
+    from beer_platform.serving import model_store, server
+
+    current = model_store.latest_model_info()
+    if current is None:
+        print(f"no ibu_model in the model store ({home}): run `make run` first", file=sys.stderr)
+        return 1
+    url = f"http://127.0.0.1:{args.port}"
+    print(f"serving {current['tag']} at {url}  (Swagger UI: {url}/, POST {url}/predict; Ctrl-C stops)", flush=True)
+    server.serve(port=args.port)
+    return 0
+
+
 def _query(args: argparse.Namespace) -> int:
     from beer_platform.aws.query import QueryError
-    from beer_platform.definitions import build_definitions
+    from beer_platform.resources import build_resources
 
-    defs = build_definitions(load_settings())
+    resources = build_resources(load_settings())
     try:
-        result = defs.resources["query"].run(args.sql, defs.resources["aws"], defs.resources["names"])
+        result = resources["query"].run(args.sql, resources["aws"], resources["names"])
     except QueryError as err:
         print(f"query failed: {err}", file=sys.stderr)
         return 2
@@ -184,6 +205,10 @@ def build_parser() -> argparse.ArgumentParser:
     dev_p.add_argument("--port", type=int, default=3000)
     ports(dev_p)
     dev_p.set_defaults(func=_dev)
+
+    serve_p = sub.add_parser("serve", help="serve the latest ibu_model over HTTP (BentoML)")
+    serve_p.add_argument("--port", type=int, default=int(os.environ.get("BEER_PLATFORM_SERVE_PORT", 3001)))
+    serve_p.set_defaults(func=_serve)
 
     query_p = sub.add_parser("query", help="run SQL over the Glue table (DuckDB locally, Athena in aws)")
     query_p.add_argument("sql")

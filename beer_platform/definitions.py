@@ -9,6 +9,7 @@ from dagster import AssetCheckSeverity, BetaWarning, Definitions, build_column_s
 from beer_platform.assets.catalog import beers_table
 from beer_platform.assets.ingestion import beer_events, punkapi
 from beer_platform.assets.lake import cleaned_beers, raw_beers
+from beer_platform.assets.model import ibu_model
 from beer_platform.automation import all_assets_job, automation_sensor, daily_ingestion, ingestion_job
 from beer_platform.resources import build_resources
 from beer_platform.settings import Settings, load_settings
@@ -22,7 +23,7 @@ with warnings.catch_warnings():
 
 def build_definitions(settings: Settings, **resource_overrides) -> Definitions:
     return Definitions(
-        assets=[punkapi, beer_events, raw_beers, cleaned_beers, beers_table],
+        assets=[punkapi, beer_events, raw_beers, cleaned_beers, beers_table, ibu_model],
         asset_checks=schema_checks,
         jobs=[ingestion_job, all_assets_job],
         schedules=[daily_ingestion],

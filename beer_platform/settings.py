@@ -94,3 +94,13 @@ def load_settings(environ: Mapping[str, str] = os.environ) -> Settings:
         # Credentials come from boto3's usual chain (env, profile, instance role).
         return Settings(env="aws", names=names, punkapi_base_url=base_url, aws_endpoint_url=None)
     raise SettingsError(f"BEER_PLATFORM_ENV must be 'local' or 'aws', not {env!r}")
+
+
+def ensure_bentoml_home() -> Path:
+    """The BentoML model store lives in `.bentoml/` of the checkout unless BENTOML_HOME says otherwise.
+
+    BentoML fixes its home the first time a process touches the store: call this before that.
+    """
+    home = Path(os.environ.setdefault("BENTOML_HOME", str(project_dir() / ".bentoml")))
+    home.mkdir(parents=True, exist_ok=True)
+    return home

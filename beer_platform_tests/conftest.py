@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import tempfile
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +15,12 @@ from beer_platform.local import stack
 from beer_platform.settings import Settings, load_settings
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Tests never touch the checkout's model store; BentoML fixes its home on first use.
+    if "BENTOML_HOME" not in os.environ or Path(os.environ["BENTOML_HOME"]) == ROOT / ".bentoml":
+        os.environ["BENTOML_HOME"] = tempfile.mkdtemp(prefix="bentoml-tests-")
 
 
 @pytest.fixture(scope="session")

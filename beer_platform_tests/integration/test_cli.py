@@ -49,6 +49,7 @@ def test_run_materializes_everything_prints_a_summary_and_is_idempotent(tmp_path
     env = {
         "BEER_PLATFORM_STACK_DIR": str(tmp_path / "stack"),
         "DAGSTER_HOME": str(tmp_path / "dagster_home"),
+        "BENTOML_HOME": str(tmp_path / "bentoml"),
         "BEER_PLATFORM_AWS_PORT": str(free_port()),
         "BEER_PLATFORM_PUNKAPI_PORT": str(free_port()),
     }

@@ -64,9 +64,10 @@ def lake_snapshot(boto, settings) -> dict[str, str]:
 
 def test_every_asset_materializes_and_every_check_passes(first_run):
     materialized = {e.asset_key.to_user_string() for e in first_run.get_asset_materialization_events()}
-    assert materialized == {"beer_events", "raw_beers", "cleaned_beers", "beers_table"}
+    assert materialized == {"beer_events", "raw_beers", "cleaned_beers", "beers_table", "ibu_model"}
     checks = {e.check_name: e.passed for e in first_run.get_asset_check_evaluations()}
     assert checks["ids_unique_and_present"] and checks["row_count_matches_api"] and checks["queryable"]
+    assert checks["better_than_baseline_and_current"]
     assert checks["values_in_range"] is False  # the real data has ph 79 and ibu == target_og: flagged, kept
 
 
@@ -123,6 +124,7 @@ def test_materializing_again_changes_nothing(first_run, defs, instance, boto, se
     events = {e.asset_key.to_user_string(): e for e in result.get_asset_materialization_events()}
     assert events["beer_events"].materialization.metadata["records_published"].value == 0
     assert events["raw_beers"].materialization.metadata["records_landed"].value == 0
+    assert events["ibu_model"].materialization.metadata["retrained"].value is False  # same data, same code
 
 
 def test_a_run_that_dies_between_writing_and_committing_lands_nothing_twice(first_run, boto, settings, monkeypatch):
@@ -180,3 +182,36 @@ def test_query_command_answers_sql_over_the_table(first_run, stack_dir):
     assert json.loads(ok.stdout) == [{"n": 325, "strongest": 55.0}]
     bad = run_cli("query", "SELECT nope FROM beers", env=env)
     assert bad.returncode == 2 and "nope" in bad.stderr
+
+
+def test_a_model_worse_than_the_one_in_the_store_is_blocked_and_not_saved(first_run, defs, instance):
+    import bentoml
+
+    from beer_platform.core import training
+    from beer_platform.core.features import FEATURES
+    from beer_platform.serving import model_store
+
+    trained = model_store.latest_model_info()
+    excellent = model_store.save_model(
+        training.build_pipeline().fit(training.as_matrix(_few_beers()), [40.0, 60.0, 80.0]),
+        {**trained["metadata"]["metrics"], "cv_mae": 5.0}, "another-data-version", FEATURES,
+        extra_metadata={"code_version": "0"},
+    )  # fmt: skip
+    try:
+        result = defs.resolve_implicit_global_asset_job_def().execute_in_process(
+            instance=instance, asset_selection=[AssetKey("ibu_model")], raise_on_error=False
+        )
+        check = next(e for e in result.get_asset_check_evaluations() if e.check_name == "better_than_baseline_and_current")
+        assert not check.passed
+        assert "worse than the current model's 5.00" in str(check.metadata["reasons"].value)
+        assert model_store.latest_model_info()["tag"] == excellent  # the worse model was not saved
+    finally:
+        bentoml.models.delete(excellent)
+
+
+def _few_beers():
+    return [
+        {"name": "Punk IPA", "abv": 5.6, "target_fg": 1010, "target_og": 1056, "ebc": 17, "srm": 8.5, "ph": 4.4},
+        {"name": "Dead Pony", "abv": 3.8, "target_fg": 1010, "target_og": 1040, "ebc": 12, "srm": 6, "ph": 4.4},
+        {"name": "Hardcore IPA", "abv": 9.2, "target_fg": 1012, "target_og": 1082, "ebc": 20, "srm": 10, "ph": 4.2},
+    ]

@@ -1,0 +1,1 @@
+"""Serving the IBU model with BentoML: request schemas, the model store, the service, its process."""
