@@ -47,6 +47,8 @@ lint-infra: setup
 
 ## Every benchmark, side by side; figures go into the README.
 bench: setup
+	@command -v wrk >/dev/null || { command -v apt-get >/dev/null && apt-get install -y -qq wrk >/dev/null 2>&1; } \
+		|| echo "wrk is not installed: bench_serving falls back to an httpx load generator (slower)"
 	$(BIN)/python -m benchmarks
 
 stack-up: setup

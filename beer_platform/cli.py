@@ -91,6 +91,12 @@ def _print_summary(outcome, defs, settings) -> None:
         print(f"  model          ibu_model      {model.get('dagster/row_count', '-')!s:>6} rows  "
               f"{secs.get('ibu_model', 0):6.1f}s  {model.get('model_tag')}: CV MAE {model.get('cv_mae')} "
               f"(mean predictor {model.get('baseline_cv_mae', '-')}), R2 {model.get('cv_r2')}")  # fmt: skip
+    if deployed := meta.get("ibu_model_lambda"):
+        where = (f"version {deployed.get('version')} on {settings.names.lambda_alias}, cold start "
+                 f"{deployed.get('cold_start_s')}s, warm p50 {deployed.get('warm_p50_ms')} ms"
+                 if deployed.get("deployed") else f"{deployed.get('model')} already live")  # fmt: skip
+        print(f"  lambda         ibu_model_lambda      {secs.get('ibu_model_lambda', 0):6.1f}s  "
+              f"{settings.names.lambda_function}: {where}")
     if outcome.success:
         query = defs.resources["query"]
         result = query.run(
@@ -156,6 +162,44 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _lambda(args: argparse.Namespace) -> int:
+    """Invoke the deployed IBU model function, or roll its `live` alias back one version."""
+    from beer_platform.deployment import lambda_api
+    from beer_platform.deployment.release import AwsClients, invoke_live_locally
+
+    settings = load_settings()
+    creds = {}
+    if settings.aws_access_key_id:
+        creds = {"aws_access_key_id": settings.aws_access_key_id,
+                 "aws_secret_access_key": settings.aws_secret_access_key}  # fmt: skip
+    clients = AwsClients.create(settings.region, settings.aws_endpoint_url, **creds)
+    names = settings.names
+    try:
+        if args.action == "rollback":
+            before, after = lambda_api.rollback(clients.lambda_client, names)
+            print(f"{names.lambda_function}:{names.lambda_alias} moved from version {before} to {after}")
+            return 0
+        try:
+            beers = json.loads(args.json)
+        except json.JSONDecodeError as err:
+            print(f"--json is not valid JSON: {err}", file=sys.stderr)
+            return 2
+        if settings.env == "aws":
+            response = lambda_api.invoke_remote(clients.lambda_client, names, beers)
+        else:
+            # moto records functions but runs no code: the live version's verified artifact answers.
+            response = invoke_live_locally(clients, names, beers, stack_dir() / "lambda-artifacts")
+    except (lambda_api.NoPreviousVersion, lambda_api.InvocationFailed) as err:
+        print(str(err), file=sys.stderr)
+        return 1
+    except clients.lambda_client.exceptions.ResourceNotFoundException:
+        print(f"{names.lambda_function} is not deployed: materialize ibu_model_lambda first", file=sys.stderr)
+        return 1
+    body = response.get("body", "")
+    print(body)
+    return 0 if 200 <= int(response.get("statusCode", 500)) < 300 else 1
+
+
 def _query(args: argparse.Namespace) -> int:
     from beer_platform.aws.query import QueryError
     from beer_platform.resources import build_resources
@@ -209,6 +253,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve_p = sub.add_parser("serve", help="serve the latest ibu_model over HTTP (BentoML)")
     serve_p.add_argument("--port", type=int, default=int(os.environ.get("BEER_PLATFORM_SERVE_PORT", 3001)))
     serve_p.set_defaults(func=_serve)
+
+    lambda_p = sub.add_parser("lambda", help="the deployed IBU model function: invoke it, roll it back")
+    lambda_p.add_argument("action", choices=["invoke", "rollback"])
+    lambda_p.add_argument("--json", default="[]", help="invoke: a JSON list of beers, as POST /predict takes")
+    lambda_p.set_defaults(func=_lambda)
 
     query_p = sub.add_parser("query", help="run SQL over the Glue table (DuckDB locally, Athena in aws)")
     query_p.add_argument("sql")

@@ -7,6 +7,7 @@ import warnings
 from dagster import AssetCheckSeverity, BetaWarning, Definitions, build_column_schema_change_checks
 
 from beer_platform.assets.catalog import beers_table
+from beer_platform.assets.deployment import ibu_model_lambda
 from beer_platform.assets.ingestion import beer_events, punkapi
 from beer_platform.assets.lake import cleaned_beers, raw_beers
 from beer_platform.assets.model import ibu_model
@@ -23,7 +24,7 @@ with warnings.catch_warnings():
 
 def build_definitions(settings: Settings, **resource_overrides) -> Definitions:
     return Definitions(
-        assets=[punkapi, beer_events, raw_beers, cleaned_beers, beers_table, ibu_model],
+        assets=[punkapi, beer_events, raw_beers, cleaned_beers, beers_table, ibu_model, ibu_model_lambda],
         asset_checks=schema_checks,
         jobs=[ingestion_job, all_assets_job],
         schedules=[daily_ingestion],

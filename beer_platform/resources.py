@@ -47,13 +47,22 @@ class NamesResource(ConfigurableResource):
     cleaned_bucket: str
     artifacts_bucket: str
     stream: str
+    stream_shards: int
     glue_database: str
     glue_table: str
     athena_workgroup: str
+    ecr_repository: str
+    lambda_function: str
+    lambda_alias: str
+    lambda_role: str
+    region: str
 
     @classmethod
     def from_names(cls, names: ResourceNames) -> NamesResource:
-        return cls(**{field: getattr(names, field) for field in cls.model_fields})
+        return cls(**names.as_dict())
+
+    def to_names(self) -> ResourceNames:
+        return ResourceNames(**{field: getattr(self, field) for field in ResourceNames.__dataclass_fields__})
 
 
 class PunkAPIResource(ConfigurableResource):

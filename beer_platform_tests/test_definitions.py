@@ -6,7 +6,7 @@ import pytest
 from beer_platform.definitions import build_definitions
 from beer_platform.settings import load_settings
 
-GRAPH = ["punkapi", "beer_events", "raw_beers", "cleaned_beers", "beers_table", "ibu_model"]
+GRAPH = ["punkapi", "beer_events", "raw_beers", "cleaned_beers", "beers_table", "ibu_model", "ibu_model_lambda"]
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +26,7 @@ def test_lineage_runs_from_the_api_through_the_table_to_the_model(defs):
     graph = defs.resolve_asset_graph()
     for parent, child in zip(GRAPH, GRAPH[1:]):
         assert dg.AssetKey(parent) in graph.get(dg.AssetKey(child)).parent_keys
-    upstream = graph.get_ancestor_asset_keys(dg.AssetKey("ibu_model"))
+    upstream = graph.get_ancestor_asset_keys(dg.AssetKey("ibu_model_lambda"))
     assert {k.to_user_string() for k in upstream} == set(GRAPH[:-1])
     assert not graph.get(dg.AssetKey("punkapi")).is_materializable  # an external source
 
@@ -36,7 +36,7 @@ def test_every_asset_says_who_owns_it_what_it_is_and_its_version(defs):
     for name in GRAPH:
         node = graph.get(dg.AssetKey(name))
         assert node.owners == ["team:data-platform"]
-        assert node.group_name in {"ingestion", "lake", "catalog", "ml"}
+        assert node.group_name in {"ingestion", "lake", "catalog", "ml", "serving"}
         assert node.kinds and node.description
         if node.is_materializable:
             assert node.code_version
@@ -53,7 +53,7 @@ def test_downstream_assets_follow_by_automation_whose_sensor_is_running(defs):
     sensor = defs.resolve_sensor_def("lake_automation")
     assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
     graph = defs.resolve_asset_graph()
-    for name in ["raw_beers", "cleaned_beers", "beers_table", "ibu_model"]:
+    for name in ["raw_beers", "cleaned_beers", "beers_table", "ibu_model", "ibu_model_lambda"]:
         assert graph.get(dg.AssetKey(name)).automation_condition is not None
 
 

@@ -13,10 +13,11 @@ NaN or Infinity; 1e999 overflows to Infinity and is refused too) within generous
     1000-1157), ebc 0-2000, srm 0-1000, ph 0-14; name at most 200 characters (the longest
     in the dataset has 54).
 
-Errors: HTTP 400 as BentoML shapes it, `{"error": "<n> validation error(s) for <what>",
-"detail": [{"type", "loc", "msg"}]}`, where each `msg` starts with the field's path, e.g.
-`[3].ph: Input should be less than or equal to 14` (`body` for the request as a whole). A body
-over `MAX_BODY_BYTES` is refused with 413 before it is parsed.
+Errors: HTTP 400 as BentoML shapes a validation error, `{"error": "<n> validation error for
+request body", "detail": [{"type", "loc", "msg"}]}`, where each `msg` starts with the field's
+path, e.g. `[3].ph: Input should be less than or equal to 14` (`body` for the request as a
+whole: not JSON, not a list, empty, over `MAX_BATCH`). A body over `MAX_BODY_BYTES` is refused
+with 413 before it is parsed (BentoML renders that one as `[{"error": "body: ..."}]`).
 """
 
 from __future__ import annotations
@@ -115,8 +116,7 @@ def _with_paths(error: ValidationError) -> ValidationError:
 
 def error_body(error: ValidationError) -> dict[str, Any]:
     """The 400 body, as BentoML renders a ValidationError (the bare benchmark app reuses it)."""
-    count = error.error_count()
     return {
-        "error": f"{count} validation error for {error.title}",  # sic: BentoML's wording
+        "error": f"{error.error_count()} validation error for {error.title}",  # sic: BentoML's wording
         "detail": error.errors(include_context=False, include_input=False),
     }

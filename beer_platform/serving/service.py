@@ -55,8 +55,9 @@ from beer_platform.serving.schemas import (
 # - the access log, a formatted line per request: +0.1-0.3 ms CPU: off (/metrics counts the
 #   requests, by status, anyway);
 # - metrics: their cost was below the run-to-run noise: on;
-# - workers: 2 gave 1.3-2x the requests/s at 16-64 clients here, 1 is the default so that the
-#   benchmark compares one process with one; on a dedicated host override it:
+# - workers: 2 gave anywhere from no gain to 2x the requests/s at 16-64 clients here (the
+#   load generator and other work share the two cores); 1 is the default so that the
+#   benchmark compares one process with one. On a dedicated host override it:
 #   BENTOML_CONFIG_OVERRIDES='{"services": {"ibu_model_service": {"workers": 2}}}'.
 TUNED_CONFIG: dict[str, Any] = {
     "workers": 1,

@@ -64,7 +64,7 @@ def lake_snapshot(boto, settings) -> dict[str, str]:
 
 def test_every_asset_materializes_and_every_check_passes(first_run):
     materialized = {e.asset_key.to_user_string() for e in first_run.get_asset_materialization_events()}
-    assert materialized == {"beer_events", "raw_beers", "cleaned_beers", "beers_table", "ibu_model"}
+    assert materialized == {"beer_events", "raw_beers", "cleaned_beers", "beers_table", "ibu_model", "ibu_model_lambda"}
     checks = {e.check_name: e.passed for e in first_run.get_asset_check_evaluations()}
     assert checks["ids_unique_and_present"] and checks["row_count_matches_api"] and checks["queryable"]
     assert checks["better_than_baseline_and_current"]
@@ -125,6 +125,7 @@ def test_materializing_again_changes_nothing(first_run, defs, instance, boto, se
     assert events["beer_events"].materialization.metadata["records_published"].value == 0
     assert events["raw_beers"].materialization.metadata["records_landed"].value == 0
     assert events["ibu_model"].materialization.metadata["retrained"].value is False  # same data, same code
+    assert events["ibu_model_lambda"].materialization.metadata["deployed"].value is False  # already live
 
 
 def test_a_run_that_dies_between_writing_and_committing_lands_nothing_twice(first_run, boto, settings, monkeypatch):
@@ -215,3 +216,18 @@ def _few_beers():
         {"name": "Dead Pony", "abv": 3.8, "target_fg": 1010, "target_og": 1040, "ebc": 12, "srm": 6, "ph": 4.4},
         {"name": "Hardcore IPA", "abv": 9.2, "target_fg": 1012, "target_og": 1082, "ebc": 20, "srm": 10, "ph": 4.2},
     ]
+
+
+def test_the_deployed_function_answers_and_refuses_a_rollback_with_nothing_to_go_back_to(first_run, stack_dir):
+    from beer_platform_tests.conftest import run_cli
+
+    env = {"BEER_PLATFORM_STACK_DIR": str(stack_dir), "BEER_PLATFORM_ENV": "local"}
+    buzz = {"name": "Buzz", "abv": 4.5, "target_fg": 1010, "target_og": 1044, "ebc": 20, "srm": 10, "ph": 4.4}
+    answer = run_cli("lambda", "invoke", "--json", json.dumps([buzz, buzz]), env=env)
+    assert answer.returncode == 0, answer.stderr
+    body = json.loads(answer.stdout)
+    assert len(body["predictions"]) == 2 and body["model"].startswith("ibu_model:")
+    bad = run_cli("lambda", "invoke", "--json", json.dumps([{**buzz, "ph": 79}]), env=env)
+    assert bad.returncode == 1 and "ph" in bad.stdout
+    rollback = run_cli("lambda", "rollback", env=env)
+    assert rollback.returncode == 1 and "no earlier published version" in rollback.stderr

@@ -1,0 +1,197 @@
+"""ECR and Lambda through boto3: the image repository, the image, the function, its versions,
+the `live` alias and its Function URL.
+
+Each published version's description records the artifact it runs (sha256, S3 key, model):
+moto keeps no per-version code, and in AWS it ties an image back to its verified context.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from beer_platform.deployment.events import function_url_event
+from beer_platform.names import ResourceNames
+
+MEMORY_MB = 1024
+TIMEOUT_S = 30
+
+
+class NoPreviousVersion(RuntimeError):
+    """Rollback asked for, but `live` already points at the oldest published version."""
+
+
+class InvocationFailed(RuntimeError):
+    """The function raised (Lambda's FunctionError), or answered something that is not a response."""
+
+
+@dataclass(frozen=True)
+class Deployment:
+    version: str  # the published version `live` now points at
+    alias: str
+    function_url: str
+    created: bool  # True when the function itself was created by this deployment
+
+
+def release_description(sha256: str, key: str, model_tag: str) -> str:
+    """What a version's description says (Lambda allows 256 characters)."""
+    return json.dumps({"sha256": sha256, "artifact": key, "model": model_tag}, separators=(",", ":"))
+
+
+def parse_description(description: str) -> dict[str, str]:
+    try:
+        parsed = json.loads(description)
+    except json.JSONDecodeError:
+        return {}
+    return parsed if isinstance(parsed, dict) else {}
+
+
+# --- ECR and the image -------------------------------------------------------------------------
+
+
+def ensure_repository(ecr: Any, name: str) -> str:
+    """The repository's URI, creating it (immutable tags, scan on push) when missing."""
+    try:
+        found = ecr.describe_repositories(repositoryNames=[name])["repositories"][0]
+    except ecr.exceptions.RepositoryNotFoundException:
+        found = ecr.create_repository(repositoryName=name, imageTagMutability="IMMUTABLE",
+                                      imageScanningConfiguration={"scanOnPush": True})["repository"]  # fmt: skip
+    return found["repositoryUri"]
+
+
+def container_engine() -> str | None:
+    """"docker" when the CLI is installed AND its daemon answers; otherwise None."""
+    docker = shutil.which("docker")
+    if docker is None:
+        return None
+    try:
+        ok = subprocess.run([docker, "info"], capture_output=True, timeout=30).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return docker if ok else None
+
+
+def image_exists(ecr: Any, repo_uri: str, tag: str) -> bool:
+    try:
+        ecr.describe_images(repositoryName=repo_uri.split("/", 1)[1], imageIds=[{"imageTag": tag}])
+        return True
+    except ecr.exceptions.ImageNotFoundException:
+        return False
+
+
+def build_and_push(context_dir: Path | str, repo_uri: str, tag: str, ecr: Any) -> str:
+    """docker build the context for linux/amd64, log in to ECR, push; returns the image URI.
+
+    The tag is the artifact's content hash and the repository's tags are immutable: an image
+    already pushed under it is the same build, and is reused.
+    """
+    image = f"{repo_uri}:{tag}"
+    if image_exists(ecr, repo_uri, tag):
+        return image
+    docker = container_engine()
+    if docker is None:
+        raise RuntimeError("no container engine: `docker info` must succeed to build the image")
+    # --provenance=false: Lambda refuses the multi-manifest index that buildx makes by default
+    subprocess.run([docker, "build", "--platform", "linux/amd64", "--provenance=false", "-t", image, str(context_dir)],
+                   check=True)  # fmt: skip
+    auth = ecr.get_authorization_token()["authorizationData"][0]
+    user, password = base64.b64decode(auth["authorizationToken"]).decode().split(":", 1)
+    subprocess.run([docker, "login", "--username", user, "--password-stdin", auth["proxyEndpoint"]],
+                   input=password.encode(), check=True, capture_output=True)  # fmt: skip
+    subprocess.run([docker, "push", image], check=True)
+    return image
+
+
+# --- the function --------------------------------------------------------------------------------
+
+
+def _function_exists(lambda_client: Any, name: str) -> bool:
+    try:
+        lambda_client.get_function(FunctionName=name)
+        return True
+    except lambda_client.exceptions.ResourceNotFoundException:
+        return False
+
+
+def deploy(lambda_client: Any, iam: Any, names: ResourceNames, image_uri: str, description: str) -> Deployment:
+    """Create the function (or update its image), publish a version, point `live` at it, and make
+    sure `live` has a Function URL (AWS_IAM auth)."""
+    function = names.lambda_function
+    created = not _function_exists(lambda_client, function)
+    waiter_config = {"Delay": 1, "MaxAttempts": 300}
+    if created:
+        role = iam.get_role(RoleName=names.lambda_role)["Role"]["Arn"]
+        lambda_client.create_function(
+            FunctionName=function, PackageType="Image", Code={"ImageUri": image_uri}, Role=role,
+            MemorySize=MEMORY_MB, Timeout=TIMEOUT_S, Architectures=["x86_64"], Description=description,
+        )  # fmt: skip
+        lambda_client.get_waiter("function_active_v2").wait(FunctionName=function, WaiterConfig=waiter_config)
+    else:  # an update still in progress (another deploy) would make this one fail: wait for it
+        lambda_client.get_waiter("function_updated_v2").wait(FunctionName=function, WaiterConfig=waiter_config)
+        lambda_client.update_function_code(FunctionName=function, ImageUri=image_uri)
+        lambda_client.get_waiter("function_updated_v2").wait(FunctionName=function, WaiterConfig=waiter_config)
+    version = lambda_client.publish_version(FunctionName=function, Description=description)["Version"]
+    alias = names.lambda_alias
+    try:
+        lambda_client.update_alias(FunctionName=function, Name=alias, FunctionVersion=version)
+    except lambda_client.exceptions.ResourceNotFoundException:
+        lambda_client.create_alias(FunctionName=function, Name=alias, FunctionVersion=version)
+    try:
+        url = lambda_client.get_function_url_config(FunctionName=function, Qualifier=alias)["FunctionUrl"]
+    except lambda_client.exceptions.ResourceNotFoundException:
+        url = lambda_client.create_function_url_config(FunctionName=function, Qualifier=alias,
+                                                       AuthType="AWS_IAM")["FunctionUrl"]  # fmt: skip
+    return Deployment(version=version, alias=alias, function_url=url, created=created)
+
+
+def published_versions(lambda_client: Any, function: str) -> dict[int, str]:
+    """{version number: description} of every published version."""
+    versions: dict[int, str] = {}
+    for page in lambda_client.get_paginator("list_versions_by_function").paginate(FunctionName=function):
+        for item in page["Versions"]:
+            if item["Version"] != "$LATEST":
+                versions[int(item["Version"])] = item.get("Description", "")
+    return versions
+
+
+def live_version(lambda_client: Any, names: ResourceNames) -> tuple[str, str]:
+    """(version, description) that the `live` alias points at."""
+    version = lambda_client.get_alias(FunctionName=names.lambda_function, Name=names.lambda_alias)["FunctionVersion"]
+    return version, published_versions(lambda_client, names.lambda_function).get(int(version), "")
+
+
+def rollback(lambda_client: Any, names: ResourceNames) -> tuple[str, str]:
+    """Point `live` at the previous published version (the highest below the current one);
+    returns (from_version, to_version)."""
+    current, _ = live_version(lambda_client, names)
+    older = [number for number in published_versions(lambda_client, names.lambda_function) if number < int(current)]
+    if not older:
+        raise NoPreviousVersion(f"{names.lambda_function}:{names.lambda_alias} is at version {current}; "
+                                "no earlier published version to roll back to")  # fmt: skip
+    target = str(max(older))
+    lambda_client.update_alias(FunctionName=names.lambda_function, Name=names.lambda_alias, FunctionVersion=target)
+    return current, target
+
+
+def invoke_remote(lambda_client: Any, names: ResourceNames, beers: list[dict[str, Any]]) -> dict[str, Any]:
+    """POST /predict to the `live` alias, as its Function URL would; returns the Lambda response
+    ({statusCode, headers, body}); raises InvocationFailed when the function itself failed."""
+    answer = lambda_client.invoke(
+        FunctionName=names.lambda_function, Qualifier=names.lambda_alias,
+        Payload=json.dumps(function_url_event("POST", "/predict", beers, region=names.region)).encode(),
+    )  # fmt: skip
+    payload = answer["Payload"].read().decode()
+    if answer.get("FunctionError"):
+        raise InvocationFailed(f"{names.lambda_function}:{names.lambda_alias} failed: {payload[:2000]}")
+    try:
+        response = json.loads(payload)
+    except json.JSONDecodeError:
+        raise InvocationFailed(f"not a JSON response: {payload[:500]!r}") from None
+    if not isinstance(response, dict) or "statusCode" not in response:
+        raise InvocationFailed(f"not a Function URL response: {payload[:500]!r}")
+    return response

@@ -1,0 +1,334 @@
+"""Serving: BentoML's /predict against a bare Starlette app serving the same model, one run.
+
+Both answer a one-beer POST /predict with the same validation (`schemas.parse_beers`) and the
+same pipeline from the same model store, one server process each (uvicorn with uvloop and
+httptools for both); the servers are measured in turn at each concurrency. The bare app is the
+plain way: one predict per request, no batching, no GC tuning. The load generator is `wrk` when
+installed (C, one thread: it leaves most of a core to the server), else an asyncio httpx client
+(at ~1 ms of CPU per request itself a bottleneck on 2 cores: the output says which was used).
+Prints requests/s and p50/p99 latency at 1, 16 and 64 concurrent clients, the ratios
+BentoML/bare, and the in-process predict rate.
+
+Goals: BentoML >= 0.8x the bare app's throughput at 16 clients, p99 < 50 ms at 16 clients.
+Variants: `bentoml` (the service as configured), `bentoml-untuned` (the same service with
+BentoML's default settings, no batching, no GC freeze: the "before"), `bare`, and on request
+`bentoml-2-workers` (two worker processes: not comparable with the one-process bare app).
+The "server CPU ms/request" column (CPU time of the server's processes per request) is the
+steadiest figure when other work shares the machine; requests/s and latencies move with it.
+
+    python -m benchmarks.bench_serving [--duration 10] [--clients 1,16,64] [--variants ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, ExitStack, contextmanager
+from dataclasses import dataclass
+
+import httpx
+import psutil
+
+from benchmarks.machine import describe_machine
+from beer_platform.serving import server
+
+BODY = json.dumps([{"name": "Buzz", "abv": 4.5, "target_fg": 1010, "target_og": 1044, "ebc": 20, "srm": 10, "ph": 4.4}])
+
+
+@dataclass
+class Point:
+    clients: int
+    requests_per_s: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+    requests: int
+    cpu_ms_per_request: float = float("nan")  # server CPU (all its processes) per request
+
+
+@dataclass
+class Target:
+    url: str
+    pid: int  # the server's top process; its children count too
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU of the server's processes: unlike requests/s, it barely moves when
+        other work shares the machine."""
+        try:
+            top = psutil.Process(self.pid)
+            processes = [top, *top.children(recursive=True)]
+        except psutil.Error:
+            return float("nan")
+        total = 0.0
+        for process in processes:
+            try:
+                times = process.cpu_times()
+            except psutil.Error:
+                continue
+            total += times.user + times.system
+        return total
+
+
+# --- the bare app -----------------------------------------------------------------------------
+
+
+def bare_app(bentoml_home: str):
+    """Starlette, one route, the same parsing, model and answer as the BentoML service."""
+    os.environ["BENTOML_HOME"] = bentoml_home
+    import bentoml
+    from pydantic import ValidationError
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse, Response
+    from starlette.routing import Route
+
+    from beer_platform.serving.model_store import MODEL_NAME
+    from beer_platform.serving.schemas import MAX_BODY_BYTES, Prediction, PredictResponse, error_body, parse_beers
+    from beer_platform.serving.service import as_rows
+
+    stored = bentoml.models.get(f"{MODEL_NAME}:latest")
+    pipeline, tag = bentoml.sklearn.load_model(stored), str(stored.tag)
+
+    async def predict(request: Request) -> Response:
+        body = await request.body()
+        if len(body) > MAX_BODY_BYTES:
+            return JSONResponse({"error": "body: request body too large"}, status_code=413)
+        try:
+            beers = parse_beers(body)
+        except ValidationError as error:
+            return JSONResponse(error_body(error), status_code=400)
+        ibus = pipeline.predict(as_rows(beers))
+        answer = PredictResponse(predictions=[Prediction(ibu=round(float(i), 2)) for i in ibus], model=tag)
+        return Response(answer.model_dump_json(), media_type="application/json")
+
+    async def ready(request: Request) -> Response:
+        return Response("\n")
+
+    return Starlette(routes=[Route("/predict", predict, methods=["POST"]), Route("/readyz", ready)])
+
+
+def serve_bare(port: int, bentoml_home: str) -> None:
+    import uvicorn
+
+    uvicorn.run(bare_app(bentoml_home), host="127.0.0.1", port=port, access_log=False, log_level="warning")
+
+
+@contextmanager
+def running_bare(bentoml_home: str) -> Iterator[Target]:
+    port = server.free_port()
+    process = subprocess.Popen([sys.executable, "-m", "benchmarks.bench_serving", "--serve-bare", str(port),
+                                "--home", bentoml_home], cwd=server.PROJECT_ROOT)  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{url}/readyz").status_code == 200:
+                    break
+            except httpx.HTTPError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("bare app did not start") from None
+                time.sleep(0.2)
+        yield Target(url, process.pid)
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+@contextmanager
+def running_bentoml(bentoml_home: str, untuned: bool = False, workers: int | None = None) -> Iterator[Target]:
+    env = {"IBU_SERVICE_UNTUNED": "1"} if untuned else {}  # see service.UNTUNED
+    if workers:
+        env["BENTOML_CONFIG_OVERRIDES"] = json.dumps({"services": {"ibu_model_service": {"workers": workers}}})
+    with server.running_service(0, bentoml_home=bentoml_home, env=env) as service:
+        yield Target(service.url, service.process.pid)
+
+
+# --- load generators ----------------------------------------------------------------------------
+
+
+_UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def run_wrk(url: str, clients: int, duration: float) -> Point:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(f'wrk.method = "POST"\nwrk.body = {json.dumps(BODY)}\n'
+                     'wrk.headers["Content-Type"] = "application/json"\n')  # fmt: skip
+    try:
+        out = subprocess.run(
+            ["wrk", "-t1", f"-c{clients}", f"-d{duration:g}s", "--latency", "-s", script.name, f"{url}/predict"],
+            capture_output=True, text=True, check=True,
+        ).stdout  # fmt: skip
+    finally:
+        os.unlink(script.name)
+
+    def latency(percent: str) -> float:
+        value, unit = re.search(rf"^\s+{percent}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M).groups()
+        return float(value) * _UNITS_MS[unit]
+
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    requests = int(re.search(r"(\d+) requests in", out).group(1))
+    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    errors = int(bad.group(1)) if bad else 0
+    errors += sum(map(int, socket_errors.groups())) if socket_errors else 0
+    return Point(clients, rate, latency("50"), latency("99"), errors, requests)
+
+
+def run_httpx(url: str, clients: int, duration: float) -> Point:
+    async def load() -> Point:
+        latencies: list[float] = []
+        errors = 0
+        limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+        async with httpx.AsyncClient(base_url=url, limits=limits, timeout=30) as client:
+            headers = {"content-type": "application/json"}
+            deadline = time.perf_counter() + duration
+
+            async def worker() -> None:
+                nonlocal errors
+                while time.perf_counter() < deadline:
+                    started = time.perf_counter()
+                    try:
+                        response = await client.post("/predict", content=BODY, headers=headers)
+                        ok = response.status_code == 200
+                    except httpx.HTTPError:
+                        ok = False
+                    latencies.append(time.perf_counter() - started)
+                    errors += not ok
+
+            started = time.perf_counter()
+            await asyncio.gather(*(worker() for _ in range(clients)))
+            elapsed = time.perf_counter() - started
+        cuts = statistics.quantiles(latencies, n=100)
+        return Point(clients, len(latencies) / elapsed, cuts[49] * 1000, cuts[98] * 1000, errors, len(latencies))
+
+    return asyncio.run(load())
+
+
+def start_variant(variant: str, home: str) -> AbstractContextManager[Target]:
+    if variant == "bare":
+        return running_bare(home)
+    if variant in ("bentoml", "bentoml-untuned"):
+        return running_bentoml(home, untuned=variant == "bentoml-untuned")
+    if variant == "bentoml-2-workers":
+        return running_bentoml(home, workers=2)
+    raise SystemExit(f"unknown variant {variant!r}")
+
+
+# --- in process ---------------------------------------------------------------------------------
+
+
+def in_process(bentoml_home: str, seconds: float = 3.0) -> dict[str, float]:
+    """Calls/s of pipeline.predict on one row, and of parse + predict + answer JSON."""
+    import bentoml
+
+    from beer_platform.serving.model_store import MODEL_NAME
+    from beer_platform.serving.schemas import Prediction, PredictResponse, parse_beers
+    from beer_platform.serving.service import as_rows
+
+    pipeline = bentoml.sklearn.load_model(f"{MODEL_NAME}:latest")
+    row = as_rows(parse_beers(BODY))
+
+    def request() -> bytes:
+        ibus = pipeline.predict(as_rows(parse_beers(BODY)))
+        return PredictResponse(predictions=[Prediction(ibu=float(i)) for i in ibus], model="x").model_dump_json()
+
+    rates = {}
+    for name, call in (("predict", lambda: pipeline.predict(row)), ("parse+predict+answer", request)):
+        call()
+        count, deadline = 0, time.perf_counter() + seconds
+        while time.perf_counter() < deadline:
+            call()
+            count += 1
+        rates[name] = count / seconds
+    return rates
+
+
+# --- main ---------------------------------------------------------------------------------------
+
+
+def prepare_model_store(home: str) -> str:
+    """Train on the shipped dataset and save into `home` (in a subprocess: BENTOML_HOME is read
+    once per process)."""
+    env = server.service_env(home)
+    out = subprocess.run([sys.executable, "-m", "beer_platform.serving.model_store", "--no-evaluate"],
+                         env=env, capture_output=True, text=True, check=True, cwd=server.PROJECT_ROOT)  # fmt: skip
+    return out.stdout.strip().splitlines()[-1]
+
+
+def table(results: dict[str, list[Point]], generator: str) -> str:
+    lines = [f"Load generator: {generator}; one-beer POST /predict; errors = non-2xx or socket errors.", "",
+             "| clients | server | requests/s | p50 ms | p99 ms | errors | server CPU ms/request | vs bare (req/s) |",
+             "|---|---|---|---|---|---|---|---|"]  # fmt: skip
+    bare = {p.clients: p for p in results.get("bare", [])}
+    for index, clients in enumerate(p.clients for p in next(iter(results.values()))):
+        for name, points in results.items():
+            point = points[index]
+            ratio = f"{point.requests_per_s / bare[clients].requests_per_s:.2f}x" if clients in bare else "-"
+            lines.append(f"| {clients} | {name} | {point.requests_per_s:,.0f} | {point.p50_ms:.2f} "
+                         f"| {point.p99_ms:.2f} | {point.errors} | {point.cpu_ms_per_request:.3f} | {ratio} |")  # fmt: skip
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds per point")
+    parser.add_argument("--clients", default="1,16,64")
+    parser.add_argument("--variants", default="bentoml-untuned,bentoml,bare", help="comma-separated, of these")
+    parser.add_argument("--generator", choices=["auto", "wrk", "httpx"], default="auto")
+    parser.add_argument("--serve-bare", type=int, metavar="PORT", help=argparse.SUPPRESS)
+    parser.add_argument("--home", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve_bare:
+        serve_bare(args.serve_bare, args.home)
+        return
+
+    clients = [int(c) for c in args.clients.split(",")]
+    use_wrk = args.generator == "wrk" or (args.generator == "auto" and shutil.which("wrk"))
+    generator, generator_name = (run_wrk, "wrk (1 thread)") if use_wrk else (run_httpx, "asyncio httpx client")
+    variants = args.variants.split(",")
+    with tempfile.TemporaryDirectory(prefix="bench-serving-") as home, ExitStack() as servers:
+        tag = prepare_model_store(home)
+        os.environ["BENTOML_HOME"] = home  # before this process touches the model store
+        targets = {variant: servers.enter_context(start_variant(variant, home)) for variant in variants}
+        for target in targets.values():  # warm-up: connections, caches, first calls
+            generator(target.url, max(clients), min(2.0, args.duration))
+        # Interleaved (every server at 1 client, then at 16, ...) so that a change in background
+        # load on a shared machine hits all of them alike; idle servers cost next to nothing.
+        results: dict[str, list[Point]] = {variant: [] for variant in variants}
+        for count in clients:
+            for variant, target in targets.items():
+                cpu_before = target.cpu_seconds()
+                point = generator(target.url, count, args.duration)
+                point.cpu_ms_per_request = (target.cpu_seconds() - cpu_before) * 1000 / max(point.requests, 1)
+                results[variant].append(point)
+        rates = in_process(home)
+
+    print("\n## Serving: BentoML /predict against a bare Starlette app (same model, same validation)\n")
+    print(describe_machine())
+    print(f"Model {tag}; {args.duration:g} s per point.\n")
+    print(table(results, generator_name))
+    print(f"\nIn process, one row: pipeline.predict {rates['predict']:,.0f} calls/s "
+          f"({1000 / rates['predict']:.2f} ms); parse + predict + answer JSON "
+          f"{rates['parse+predict+answer']:,.0f} calls/s ({1000 / rates['parse+predict+answer']:.2f} ms).")  # fmt: skip
+    if "bentoml" in results and "bare" in results:
+        at16 = {name: next((p for p in points if p.clients == 16), None) for name, points in results.items()}
+        if at16["bentoml"] and at16["bare"]:
+            ratio = at16["bentoml"].requests_per_s / at16["bare"].requests_per_s
+            print(f"\nGoals at 16 clients: BentoML/bare {ratio:.2f}x (goal >= 0.8x): "
+                  f"{'met' if ratio >= 0.8 else 'NOT met'}; BentoML p99 {at16['bentoml'].p99_ms:.1f} ms "
+                  f"(goal < 50 ms): {'met' if at16['bentoml'].p99_ms < 50 else 'NOT met'}.")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
