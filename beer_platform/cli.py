@@ -95,7 +95,7 @@ def _print_summary(outcome, defs, settings) -> None:
         where = (f"version {deployed.get('version')} on {settings.names.lambda_alias}, cold start "
                  f"{deployed.get('cold_start_s')}s, warm p50 {deployed.get('warm_p50_ms')} ms"
                  if deployed.get("deployed") else f"{deployed.get('model')} already live")  # fmt: skip
-        print(f"  lambda         ibu_model_lambda      {secs.get('ibu_model_lambda', 0):6.1f}s  "
+        print(f"  lambda         ibu_model_lambda      - rows  {secs.get('ibu_model_lambda', 0):6.1f}s  "
               f"{settings.names.lambda_function}: {where}")
     if outcome.success:
         query = defs.resources["query"]
