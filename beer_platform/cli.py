@@ -89,8 +89,8 @@ def _print_summary(outcome, defs, settings) -> None:
         print(f"  {zone:<14} {key:<14} {shown!s:>6} rows  {secs.get(key, 0):6.1f}s  {where}")
     if model := meta.get("ibu_model"):
         print(f"  model          ibu_model      {model.get('dagster/row_count', '-')!s:>6} rows  "
-              f"{secs.get('ibu_model', 0):6.1f}s  {model.get('model_tag')}: CV MAE {model.get('cv_mae')} "
-              f"(mean predictor {model.get('baseline_cv_mae', '-')}), R2 {model.get('cv_r2')}")  # fmt: skip
+              f"{secs.get('ibu_model', 0):6.1f}s  {model.get('model_tag')}: CV MAE {model.get('cv_mae', 0):.2f} "
+              f"(mean predictor {model.get('baseline_cv_mae', 0):.2f}), R2 {model.get('cv_r2', 0):.3f}")  # fmt: skip
     if deployed := meta.get("ibu_model_lambda"):
         where = (f"version {deployed.get('version')} on {settings.names.lambda_alias}, cold start "
                  f"{deployed.get('cold_start_s')}s, warm p50 {deployed.get('warm_p50_ms')} ms"

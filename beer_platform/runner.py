@@ -117,7 +117,8 @@ def _report(entry, outcomes: dict[str, AssetOutcome], step_started: dict[str, fl
     step = event.step_key or ""
     if event.event_type == DagsterEventType.STEP_START:
         step_started[step] = entry.timestamp
-        echo(f"  ... {step}")
+        # Checks defined apart from their asset run as a step named by a hash: say what it is.
+        echo(f"  ... {'checks' if step.startswith('asset_check_') else step}")
     elif event.event_type == DagsterEventType.ASSET_MATERIALIZATION:
         mat = event.event_specific_data.materialization
         key = mat.asset_key.to_user_string()

@@ -185,7 +185,7 @@ def test_query_command_answers_sql_over_the_table(first_run, stack_dir):
     assert bad.returncode == 2 and "nope" in bad.stderr
 
 
-def test_a_model_worse_than_the_one_in_the_store_is_blocked_and_not_saved(first_run, defs, instance):
+def test_a_model_worse_than_the_one_in_the_store_is_blocked_not_saved_nor_deployed(first_run, defs, instance):
     import bentoml
 
     from beer_platform.core import training
@@ -200,12 +200,15 @@ def test_a_model_worse_than_the_one_in_the_store_is_blocked_and_not_saved(first_
     )  # fmt: skip
     try:
         result = defs.resolve_implicit_global_asset_job_def().execute_in_process(
-            instance=instance, asset_selection=[AssetKey("ibu_model")], raise_on_error=False
+            instance=instance, asset_selection=[AssetKey("ibu_model"), AssetKey("ibu_model_lambda")],
+            raise_on_error=False,
         )
         check = next(e for e in result.get_asset_check_evaluations() if e.check_name == "better_than_baseline_and_current")
         assert not check.passed
         assert "worse than the current model's 5.00" in str(check.metadata["reasons"].value)
         assert model_store.latest_model_info()["tag"] == excellent  # the worse model was not saved
+        deployed = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+        assert "ibu_model_lambda" not in deployed  # the blocking check stopped the deployment
     finally:
         bentoml.models.delete(excellent)
 
