@@ -185,3 +185,27 @@ def test_tfvars_example_sets_only_declared_variables(variables_doc: dict) -> Non
     assert required <= keys, required - keys
     for field, value in infra.expected_names(DEFAULT_NAMES).items():
         assert example.get(field, value) == value, field
+
+
+# What the platform's code calls in AWS (boto3 operation -> IAM action), by the module that calls it.
+PLATFORM_ACTIONS = {
+    "kinesis": ["PutRecords", "ListShards", "GetShardIterator", "GetRecords"],
+    "s3": ["GetObject", "PutObject", "ListBucket", "DeleteObject"],
+    "glue": ["GetTable", "CreateTable", "UpdateTable", "GetPartitions", "BatchCreatePartition"],
+    "athena": ["StartQueryExecution", "GetQueryExecution", "GetQueryResults", "StopQueryExecution"],
+    "lambda": ["GetFunction", "UpdateFunctionCode", "PublishVersion", "ListVersionsByFunction", "GetAlias",
+               "UpdateAlias", "GetFunctionUrlConfig", "InvokeFunction"],
+    "ecr": ["DescribeRepositories", "GetAuthorizationToken", "PutImage", "DescribeImages"],
+}  # fmt: skip
+
+
+def test_the_orchestration_role_allows_every_call_the_platform_makes():
+    from beer_platform_tests.infra_names import INFRA_DIR, load
+
+    doc = load(INFRA_DIR / "modules" / "orchestration" / "main.tf")
+    documents = [block["aws_iam_policy_document"] for block in doc["data"] if "aws_iam_policy_document" in block]
+    policy = next(document["platform"] for document in documents if "platform" in document)
+    allowed = {action for statement in policy["statement"] for action in statement["actions"]}
+    missing = [f"{service}:{op}" for service, ops in PLATFORM_ACTIONS.items() for op in ops
+               if f"{service}:{op}" not in allowed]  # fmt: skip
+    assert not missing, f"the orchestration role lacks {missing}"

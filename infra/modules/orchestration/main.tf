@@ -150,6 +150,7 @@ data "aws_iam_policy_document" "platform" {
       "ecr:PutImage",
       "ecr:BatchGetImage",
       "ecr:DescribeImages",
+      "ecr:DescribeRepositories",
     ]
     resources = [var.ecr_repository_arn]
   }
@@ -165,6 +166,9 @@ data "aws_iam_policy_document" "platform" {
       "lambda:ListVersionsByFunction",
       "lambda:GetAlias",
       "lambda:UpdateAlias",
+      "lambda:GetFunctionUrlConfig",
+      # `beer-platform lambda invoke` in aws, and smoke tests of a fresh deployment
+      "lambda:InvokeFunction",
     ]
     resources = [
       var.lambda_function_arn,
