@@ -4,8 +4,9 @@ Plain functions over boto3 clients and paths (the Dagster asset and the CLI sit 
 
 - `bento`: `build_bento` (offline `bentoml build`, pinned to one model version);
 - `image`: the image's base, Python, entry point (the Dockerfile) and Lambda's size limits;
-- `context`: `build_context` (re-exports `artifact`'s `pack`, `upload`, `download_and_unpack`
-  and `sizing`'s `image_size_estimate`);
+- `context`: `build_context` (assemble the image build context);
+- `artifact`: `pack` (deterministic tarball named by its sha256), `upload`, `download_and_unpack`;
+- `sizing`: `image_size_estimate` against Lambda's limits;
 - `events`: `function_url_event` (Lambda Function URL payload v2.0);
 - `harness`: runs the shipped handler in a fresh process (no Docker here);
 - `verify`: `verify` (read-only copy, fresh process, checks + timings), `invoke_local`;

@@ -1,10 +1,10 @@
 """The Lambda container image's build context: assemble it (packing and storing it is
-`artifact`'s job, sizing it `sizing`'s; both are re-exported here).
+`artifact`'s job, sizing it `sizing`'s).
 
 Layout (also what `/var/task` holds in the image):
 
     Dockerfile            the image (see DOCKERFILE for why this base)
-    requirements.txt      pinned from uv.lock's `lambda` group, plus the runtime interface client
+    requirements.txt      pinned from uv.lock's `lambda` group (runtime interface client included)
     context.json          bento, model, base image: what `verify` and the release notes read
     lambda_handler.py     beer_platform/deployment/handler.py, + __pycache__/*.pyc
     bento/                the bento (bento.yaml, src/ with __pycache__/*.pyc, apis/, env/)
@@ -25,21 +25,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from beer_platform.deployment.artifact import (
-    ARTIFACT_PREFIX,
-    Artifact,
-    artifact_key,
-    download_and_unpack,
-    pack,
-    unpack,
-    upload,
-)
 from beer_platform.deployment.bento import PROJECT_ROOT, BuiltBento, copy_model_into
 from beer_platform.deployment.image import BASE_IMAGE, DOCKERFILE, TASK_ROOT, pyc_path
-from beer_platform.deployment.sizing import image_size_estimate
-
-__all__ = ["ARTIFACT_PREFIX", "Artifact", "artifact_key", "build_context", "compile_bytecode", "download_and_unpack",
-           "export_requirements", "image_size_estimate", "pack", "pyc_problems", "unpack", "upload"]  # fmt: skip
 
 HANDLER_SOURCE = Path(__file__).with_name("handler.py")
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -20,6 +19,8 @@ from pathlib import Path
 
 import httpx
 import psutil  # a BentoML dependency
+
+from beer_platform.local.stack import free_port
 
 SERVICE = "beer_platform.serving.service:IBUModelService"
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -43,12 +44,6 @@ class RunningService:
             return self.log_path.read_text(errors="replace")[-chars:]
         except OSError:
             return ""
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket() as sock:
-        sock.bind((host, 0))
-        return sock.getsockname()[1]
 
 
 def command(port: int, host: str = "127.0.0.1") -> list[str]:

@@ -51,6 +51,7 @@ def read_partition(s3: Any, bucket: str, day: str) -> pl.DataFrame:
 def clean(s3: Any, raw_bucket: str, cleaned_bucket: str) -> CleaningReport:
     report = CleaningReport()
     parts = sorted(s3_ops.list_objects(s3, raw_bucket, raw_zone.part_key_prefix()), key=lambda p: p.key)
+    last_written: tuple[str, pl.DataFrame] | None = None
     for part in parts:
         day = raw_zone.day_of_key(part.key)
         key = partition_prefix(day) + "part-0.parquet"
@@ -72,9 +73,13 @@ def clean(s3: Any, raw_bucket: str, cleaned_bucket: str) -> CleaningReport:
             s3.delete_object(Bucket=cleaned_bucket, Key=rejects_key)
         report.rejected += result.rejected.height
         report.partitions_written.append(s3_ops.uri(cleaned_bucket, key))
+        last_written = (day, result.beers)
     if parts:
         report.latest_day = raw_zone.day_of_key(parts[-1].key)
-        report.latest = read_partition(s3, cleaned_bucket, report.latest_day)
+        if last_written and last_written[0] == report.latest_day:
+            report.latest = last_written[1]  # just written: no need to read it back
+        else:
+            report.latest = read_partition(s3, cleaned_bucket, report.latest_day)
     return report
 
 
