@@ -7,10 +7,10 @@ import warnings
 from dagster import AssetCheckSeverity, BetaWarning, Definitions, build_column_schema_change_checks
 
 from beer_platform.assets.catalog import beers_table
-from beer_platform.assets.deployment import ibu_model_lambda
+from beer_platform.assets.serving import ibu_model_lambda
 from beer_platform.assets.ingestion import beer_events, punkapi
 from beer_platform.assets.lake import cleaned_beers, raw_beers
-from beer_platform.assets.model import ibu_model
+from beer_platform.assets.ml import ibu_model
 from beer_platform.automation import all_assets_job, automation_sensor, daily_ingestion, ingestion_job
 from beer_platform.resources import build_resources
 from beer_platform.settings import Settings, load_settings

@@ -43,8 +43,3 @@ class ResourceNames:
 
 DEFAULT_NAMES = ResourceNames()
 
-# Object key layout inside the buckets (not Terraform resources, but shared by every reader).
-RAW_PREFIX = "beers"  # s3://<raw>/beers/ingestion_date=YYYY-MM-DD/part-0.jsonl.gz
-CLEANED_PREFIX = "beers"  # s3://<cleaned>/beers/ingestion_date=YYYY-MM-DD/part-0.parquet
-PARTITION_KEY = "ingestion_date"
-STATE_PREFIX = "state"  # s3://<artifacts>/state/...: stream checkpoints, publication markers

@@ -18,7 +18,7 @@ from benchmarks.machine import describe_machine
 from beer_platform.aws.kinesis import publish, publish_one_by_one
 from beer_platform.local import stack
 from beer_platform.local.punkapi_replica import load_beers
-from beer_platform.zones.events import to_stream_records
+from beer_platform.stages.ingestion import to_stream_records
 
 
 def fresh_stream(kinesis) -> str:

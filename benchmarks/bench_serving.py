@@ -40,7 +40,7 @@ import httpx
 import psutil
 
 from benchmarks.machine import describe_machine
-from beer_platform.serving import server
+from beer_platform.local import model_server as server
 
 BODY = json.dumps([{"name": "Buzz", "abv": 4.5, "target_fg": 1010, "target_og": 1044, "ebc": 20, "srm": 10, "ph": 4.4}])
 

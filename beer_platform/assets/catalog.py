@@ -16,7 +16,7 @@ from beer_platform.assets.common import EAGER, OWNERS, column_schema
 from beer_platform.assets.lake import cleaned_beers
 from beer_platform.core.cleaning import CLEANED_SCHEMA
 from beer_platform.resources import AWSResource, NamesResource, QueryResource
-from beer_platform.zones.table import publish_table
+from beer_platform.stages.catalog import publish_table
 
 
 @asset(

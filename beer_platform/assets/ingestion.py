@@ -5,7 +5,7 @@ from dagster import AssetExecutionContext, AssetSpec, MaterializeResult, Metadat
 
 from beer_platform.assets.common import OWNERS
 from beer_platform.resources import AWSResource, NamesResource, PunkAPIResource
-from beer_platform.zones.events import ingest
+from beer_platform.stages.ingestion import ingest
 
 punkapi = AssetSpec(
     "punkapi",

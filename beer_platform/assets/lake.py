@@ -19,7 +19,7 @@ from beer_platform.assets.common import EAGER, OWNERS, column_schema, markdown_t
 from beer_platform.assets.ingestion import beer_events
 from beer_platform.core.cleaning import CLEANED_SCHEMA, find_anomalies
 from beer_platform.resources import AWSResource, NamesResource
-from beer_platform.zones import cleaned, raw
+from beer_platform.stages import cleaned, raw
 
 
 @asset(

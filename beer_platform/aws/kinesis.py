@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from beer_platform.core.batching import batch_records
-from beer_platform.core.records import ReceivedRecord, StreamRecord
+from beer_platform.core.stream_records import ReceivedRecord, StreamRecord
 
 
 class PublishError(RuntimeError):

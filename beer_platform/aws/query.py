@@ -11,7 +11,7 @@ from importlib.resources import files
 from typing import Any
 from urllib.parse import urlparse
 
-from beer_platform.aws.glue_catalog import describe_table
+from beer_platform.aws.glue import describe_table
 
 
 @dataclass(frozen=True)

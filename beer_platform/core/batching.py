@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from beer_platform.core.records import StreamRecord
+from beer_platform.core.stream_records import StreamRecord
 
 MAX_RECORDS_PER_BATCH = 500
 MAX_BYTES_PER_BATCH = 5 * 1024 * 1024

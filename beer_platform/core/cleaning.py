@@ -1,7 +1,7 @@
 """Raw-zone envelopes to the cleaned beer catalogue: parsing, latest-wins de-duplication, anomalies.
 
 Pure polars: no Dagster, no AWS, no I/O beyond the arguments. A raw-zone part is gzipped JSON
-lines, one stream record per line (see `raw_zone.envelope`):
+lines, one stream record per line (see `raw_format.envelope`):
 
     {"shard_id": ..., "sequence_number": "49...", "arrival_timestamp": "...+00:00",
      "partition_key": ..., "data": {<the beer object exactly as the API returned it>}}

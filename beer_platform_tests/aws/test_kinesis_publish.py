@@ -5,7 +5,7 @@ import pytest
 from botocore.stub import ANY, Stubber
 
 from beer_platform.aws.kinesis import PublishError, publish
-from beer_platform.core.records import StreamRecord
+from beer_platform.core.stream_records import StreamRecord
 
 STREAM = "beer-platform-events"
 

@@ -6,7 +6,7 @@ from beer_platform.core.batching import (
     RecordTooLargeError,
     batch_records,
 )
-from beer_platform.core.records import StreamRecord
+from beer_platform.core.stream_records import StreamRecord
 
 
 def records(n: int, size: int) -> list[StreamRecord]:

@@ -11,7 +11,7 @@ from typing import Any
 import polars as pl
 import pytest
 
-from beer_platform.core import raw_zone
+from beer_platform.core import raw_format
 from beer_platform.core.cleaning import (
     CLEANED_SCHEMA,
     RAW_SCHEMA,
@@ -22,7 +22,7 @@ from beer_platform.core.cleaning import (
     read_raw_jsonl,
     read_raw_parts,
 )
-from beer_platform.core.records import ReceivedRecord
+from beer_platform.core.stream_records import ReceivedRecord
 
 BEERS_JSON = Path(__file__).resolve().parents[2] / "beer_platform" / "local" / "data" / "beers.json"
 T0 = "2026-11-26T03:55:01.123000+00:00"
@@ -242,11 +242,11 @@ def test_reads_parts_written_by_the_raw_zone() -> None:
 
     noon = datetime(2026, 11, 26, 12, tzinfo=timezone.utc)
     lines = [
-        raw_zone.envelope(received("9", noon, b'{"id": 1, "name": "Buzz", "ibu": 60}')),
-        raw_zone.envelope(received("10", noon, b'{"id": 1, "name": "Buzz v2", "ibu": 61}')),
-        raw_zone.envelope(received("11", noon, b"\xff not json")),
+        raw_format.envelope(received("9", noon, b'{"id": 1, "name": "Buzz", "ibu": 60}')),
+        raw_format.envelope(received("10", noon, b'{"id": 1, "name": "Buzz v2", "ibu": 61}')),
+        raw_format.envelope(received("11", noon, b"\xff not json")),
     ]
-    result = clean_beers(read_raw_jsonl(raw_zone.encode_part(lines)))
+    result = clean_beers(read_raw_jsonl(raw_format.encode_part(lines)))
     assert result.beers.select("id", "name", "ibu").rows() == [(1, "Buzz v2", 61.0)]
     assert result.rejected["reason"].to_list() == ["payload is not JSON (data_base64)"]
 

@@ -18,7 +18,7 @@ from beer_platform.definitions import build_definitions
 from beer_platform.local.punkapi_replica import load_beers
 from beer_platform.resources import PunkAPIResource
 from beer_platform.runner import user_error
-from beer_platform.zones import raw
+from beer_platform.stages import raw
 
 pytestmark = pytest.mark.integration
 

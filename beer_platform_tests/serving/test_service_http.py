@@ -23,7 +23,7 @@ import pytest
 
 from beer_platform.core import training
 from beer_platform.local.punkapi_replica import load_beers
-from beer_platform.serving import server
+from beer_platform.local import model_server as server
 from beer_platform.serving.schemas import MAX_BATCH
 
 BUZZ = {"name": "Buzz", "abv": 4.5, "target_fg": 1010, "target_og": 1044, "ebc": 20, "srm": 10, "ph": 4.4}

@@ -12,10 +12,10 @@ from typing import Any
 
 from beer_platform.aws import s3 as s3_ops
 from beer_platform.aws.kinesis import read_after
-from beer_platform.core import raw_zone
-from beer_platform.names import STATE_PREFIX
+from beer_platform.core import raw_format
+from beer_platform.core import object_keys
 
-CHECKPOINT_KEY = f"{STATE_PREFIX}/raw_beers/checkpoint.json"
+CHECKPOINT_KEY = object_keys.state_key("raw_beers", "checkpoint.json")
 
 
 @dataclass
@@ -33,23 +33,23 @@ def land(kinesis: Any, s3: Any, stream: str, raw_bucket: str, state_bucket: str)
     checkpoint = s3_ops.get_json(s3, state_bucket, CHECKPOINT_KEY) or {"positions": {}}
     records, positions = read_after(kinesis, stream, checkpoint["positions"])
     report = LandingReport(read=len(records), positions=positions)
-    for day, lines in sorted(raw_zone.group_by_day(records).items()):
-        key = raw_zone.part_key(day)
+    for day, lines in sorted(raw_format.group_by_day(records).items()):
+        key = object_keys.raw_part_key(day)
         existing_blob = s3_ops.get_bytes(s3, raw_bucket, key)
-        existing = raw_zone.decode_part(existing_blob) if existing_blob else []
-        merged, added = raw_zone.merge(existing, lines)
+        existing = raw_format.decode_part(existing_blob) if existing_blob else []
+        merged, added = raw_format.merge(existing, lines)
         report.landed += added
         report.already_landed += len(lines) - added
         if added:
             s3.put_object(
-                Bucket=raw_bucket, Key=key, Body=raw_zone.encode_part(merged),
+                Bucket=raw_bucket, Key=key, Body=raw_format.encode_part(merged),
                 ContentType="application/x-ndjson", ContentEncoding="gzip",
                 Metadata={"records": str(len(merged))},
             )  # fmt: skip
             report.parts_written.append(s3_ops.uri(raw_bucket, key))
     if positions != checkpoint["positions"]:
         commit(s3, state_bucket, positions)
-    parts = s3_ops.list_objects(s3, raw_bucket, raw_zone.part_key_prefix())
+    parts = s3_ops.list_objects(s3, raw_bucket, object_keys.partitions_prefix(object_keys.RAW_PREFIX))
     if parts:
         latest = max(parts, key=lambda p: p.key)
         report.latest_part = s3_ops.uri(raw_bucket, latest.key)

@@ -13,9 +13,8 @@ from typing import Any
 import polars as pl
 
 from beer_platform.aws import s3 as s3_ops
-from beer_platform.core import raw_zone
 from beer_platform.core.cleaning import clean_beers, read_raw_jsonl
-from beer_platform.names import CLEANED_PREFIX, PARTITION_KEY
+from beer_platform.core import object_keys
 
 SOURCE_ETAG = "source-etag"
 
@@ -30,10 +29,6 @@ class CleaningReport:
     partitions: dict[str, str] = field(default_factory=dict)  # day -> s3 prefix
 
 
-def partition_prefix(day: str) -> str:
-    return f"{CLEANED_PREFIX}/{PARTITION_KEY}={day}/"
-
-
 def to_parquet(frame: pl.DataFrame) -> bytes:
     buffer = io.BytesIO()
     # Statistics on, so engines can skip row groups; zstd is what Athena and DuckDB both read.
@@ -42,7 +37,7 @@ def to_parquet(frame: pl.DataFrame) -> bytes:
 
 
 def read_partition(s3: Any, bucket: str, day: str) -> pl.DataFrame:
-    blob = s3_ops.get_bytes(s3, bucket, partition_prefix(day) + "part-0.parquet")
+    blob = s3_ops.get_bytes(s3, bucket, object_keys.cleaned_part_key(day))
     if blob is None:
         raise FileNotFoundError(f"no cleaned partition for {day} in s3://{bucket}")
     return pl.read_parquet(io.BytesIO(blob))
@@ -50,12 +45,12 @@ def read_partition(s3: Any, bucket: str, day: str) -> pl.DataFrame:
 
 def clean(s3: Any, raw_bucket: str, cleaned_bucket: str) -> CleaningReport:
     report = CleaningReport()
-    parts = sorted(s3_ops.list_objects(s3, raw_bucket, raw_zone.part_key_prefix()), key=lambda p: p.key)
+    parts = sorted(s3_ops.list_objects(s3, raw_bucket, object_keys.partitions_prefix(object_keys.RAW_PREFIX)), key=lambda p: p.key)
     last_written: tuple[str, pl.DataFrame] | None = None
     for part in parts:
-        day = raw_zone.day_of_key(part.key)
-        key = partition_prefix(day) + "part-0.parquet"
-        report.partitions[day] = s3_ops.uri(cleaned_bucket, partition_prefix(day))
+        day = object_keys.day_of_key(part.key)
+        key = object_keys.cleaned_part_key(day)
+        report.partitions[day] = s3_ops.uri(cleaned_bucket, object_keys.partition_prefix(object_keys.CLEANED_PREFIX, day))
         current = s3_ops.head_metadata(s3, cleaned_bucket, key)
         if current is not None and current.get(SOURCE_ETAG) == part.etag:
             report.partitions_unchanged += 1
@@ -65,7 +60,7 @@ def clean(s3: Any, raw_bucket: str, cleaned_bucket: str) -> CleaningReport:
             Bucket=cleaned_bucket, Key=key, Body=to_parquet(result.beers),
             Metadata={SOURCE_ETAG: part.etag, "rows": str(result.beers.height)},
         )  # fmt: skip
-        rejects_key = f"_rejects/{PARTITION_KEY}={day}/rejects.json"
+        rejects_key = object_keys.rejects_key(day)
         if result.rejected.height:
             # Records that cannot be cleaned are kept aside, never dropped silently.
             s3_ops.put_json(s3, cleaned_bucket, rejects_key, result.rejected.to_dicts())
@@ -75,7 +70,7 @@ def clean(s3: Any, raw_bucket: str, cleaned_bucket: str) -> CleaningReport:
         report.partitions_written.append(s3_ops.uri(cleaned_bucket, key))
         last_written = (day, result.beers)
     if parts:
-        report.latest_day = raw_zone.day_of_key(parts[-1].key)
+        report.latest_day = object_keys.day_of_key(parts[-1].key)
         if last_written and last_written[0] == report.latest_day:
             report.latest = last_written[1]  # just written: no need to read it back
         else:
@@ -84,6 +79,6 @@ def clean(s3: Any, raw_bucket: str, cleaned_bucket: str) -> CleaningReport:
 
 
 def rejected_in(s3: Any, cleaned_bucket: str, day: str) -> list[dict]:
-    return s3_ops.get_json(s3, cleaned_bucket, f"_rejects/{PARTITION_KEY}={day}/rejects.json") or []
+    return s3_ops.get_json(s3, cleaned_bucket, object_keys.rejects_key(day)) or []
 
 

@@ -6,7 +6,7 @@ import time
 from dagster import AssetExecutionContext, Failure, MaterializeResult, MetadataValue, asset
 
 from beer_platform.assets.common import EAGER, OWNERS
-from beer_platform.assets.model import ibu_model
+from beer_platform.assets.ml import ibu_model
 from beer_platform.resources import AWSResource, NamesResource
 from beer_platform.settings import ensure_bentoml_home
 

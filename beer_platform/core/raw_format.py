@@ -14,8 +14,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date
 
-from beer_platform.core.records import ReceivedRecord
-from beer_platform.names import PARTITION_KEY, RAW_PREFIX
+from beer_platform.core.stream_records import ReceivedRecord
 
 
 def envelope(record: ReceivedRecord) -> dict:
@@ -70,15 +69,3 @@ def encode_part(lines: list[dict]) -> bytes:
 def decode_part(blob: bytes) -> list[dict]:
     return [json.loads(line) for line in gzip.decompress(blob).splitlines() if line.strip()]
 
-
-def part_key(day: date) -> str:
-    return f"{RAW_PREFIX}/{PARTITION_KEY}={day.isoformat()}/part-0.jsonl.gz"
-
-
-def day_of_key(key: str) -> str:
-    """`beers/ingestion_date=2026-11-26/part-0.jsonl.gz` -> `2026-11-26`."""
-    return key.split(f"{PARTITION_KEY}=", 1)[1].split("/", 1)[0]
-
-
-def part_key_prefix() -> str:
-    return f"{RAW_PREFIX}/{PARTITION_KEY}="

@@ -8,10 +8,10 @@ from typing import Any
 
 import polars as pl
 
-from beer_platform.aws import glue_catalog
+from beer_platform.aws import glue as glue_ops
 from beer_platform.aws import s3 as s3_ops
 from beer_platform.core.cleaning import CLEANED_SCHEMA
-from beer_platform.names import CLEANED_PREFIX, PARTITION_KEY
+from beer_platform.core.object_keys import CLEANED_PREFIX, PARTITION_KEY, day_of_key, partition_prefix, partitions_prefix
 
 # polars dtype name -> Hive/Glue type
 GLUE_TYPES = {"Int64": "bigint", "String": "string", "Float64": "double"}
@@ -35,14 +35,14 @@ class TableReport:
 def publish_table(glue: Any, s3: Any, database: str, table: str, cleaned_bucket: str) -> TableReport:
     location = s3_ops.uri(cleaned_bucket, f"{CLEANED_PREFIX}/")
     columns = glue_columns()
-    action = glue_catalog.ensure_table(
-        glue, database, glue_catalog.table_input(table, location, columns, PARTITION_KEY, DESCRIPTION)
+    action = glue_ops.ensure_table(
+        glue, database, glue_ops.table_input(table, location, columns, PARTITION_KEY, DESCRIPTION)
     )
     wanted = {}
-    for obj in s3_ops.list_objects(s3, cleaned_bucket, f"{CLEANED_PREFIX}/{PARTITION_KEY}="):
-        day = obj.key.split(f"{PARTITION_KEY}=", 1)[1].split("/", 1)[0]
-        wanted[day] = s3_ops.uri(cleaned_bucket, f"{CLEANED_PREFIX}/{PARTITION_KEY}={day}/")
-    added = glue_catalog.ensure_partitions(glue, database, table, columns, wanted)
+    for obj in s3_ops.list_objects(s3, cleaned_bucket, partitions_prefix(CLEANED_PREFIX)):
+        day = day_of_key(obj.key)
+        wanted[day] = s3_ops.uri(cleaned_bucket, partition_prefix(CLEANED_PREFIX, day))
+    added = glue_ops.ensure_partitions(glue, database, table, columns, wanted)
     return TableReport(
         table=f"{database}.{table}", location=location, action=action, partitions=len(wanted),
         partitions_added=added, latest_partition=max(wanted) if wanted else None,
@@ -59,7 +59,7 @@ class TableSnapshot:
 
 def read_latest_partition(glue: Any, s3: Any, database: str, table: str) -> TableSnapshot:
     """What a lake user does: ask the catalog where the table's latest partition is, read its Parquet."""
-    description = glue_catalog.describe_table(glue, database, table)
+    description = glue_ops.describe_table(glue, database, table)
     if not description.partitions:
         raise LookupError(f"{database}.{table} has no partitions: materialize beers_table first")
     partition = max(description.partitions)

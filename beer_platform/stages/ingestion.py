@@ -11,8 +11,8 @@ from typing import Any
 
 from beer_platform.aws import s3 as s3_ops
 from beer_platform.aws.kinesis import PublishReport, publish
-from beer_platform.core.records import StreamRecord
-from beer_platform.names import STATE_PREFIX
+from beer_platform.core.stream_records import StreamRecord
+from beer_platform.core.object_keys import state_key
 from beer_platform.punkapi_client import PunkAPIClient
 
 
@@ -44,7 +44,7 @@ def content_hash(records: list[StreamRecord]) -> str:
 
 
 def marker_key(day: date) -> str:
-    return f"{STATE_PREFIX}/beer_events/{day.isoformat()}.json"
+    return state_key("beer_events", f"{day.isoformat()}.json")
 
 
 def ingest(

@@ -20,7 +20,7 @@ from beer_platform.core.features import FEATURES, training_rows
 from beer_platform.core.model_gate import judge
 from beer_platform.resources import AWSResource, NamesResource
 from beer_platform.settings import ensure_bentoml_home
-from beer_platform.zones.table import read_latest_partition
+from beer_platform.stages.catalog import read_latest_partition
 
 MODEL_CHECK = "better_than_baseline_and_current"
 
