@@ -101,8 +101,7 @@ def _print_summary(outcome, defs, settings) -> None:
         query = defs.resources["query"]
         result = query.run(
             f"SELECT ingestion_date, count(*) FROM {settings.names.glue_table} GROUP BY 1 ORDER BY 1 DESC LIMIT 3",
-            defs.resources["aws"], defs.resources["names"],
-        )  # fmt: skip
+        )
         print(f"  query ({result.engine}): " + ", ".join(f"{d}: {n} beers" for d, n in result.rows))
     print(f"  run {outcome.run_id} {'succeeded' if outcome.success else 'FAILED'} in {outcome.seconds:.1f}s")
     if outcome.error:
@@ -165,18 +164,15 @@ def _serve(args: argparse.Namespace) -> int:
 def _lambda(args: argparse.Namespace) -> int:
     """Invoke the deployed IBU model function, or roll its `live` alias back one version."""
     from beer_platform.deployment import lambda_api
-    from beer_platform.deployment.release import AwsClients, invoke_live_locally
+    from beer_platform.aws.clients import AwsClients
+    from beer_platform.deployment.release import invoke_live_locally
 
     settings = load_settings()
-    creds = {}
-    if settings.aws_access_key_id:
-        creds = {"aws_access_key_id": settings.aws_access_key_id,
-                 "aws_secret_access_key": settings.aws_secret_access_key}  # fmt: skip
-    clients = AwsClients.create(settings.region, settings.aws_endpoint_url, **creds)
+    clients = AwsClients.from_settings(settings)
     names = settings.names
     try:
         if args.action == "rollback":
-            before, after = lambda_api.rollback(clients.lambda_client, names)
+            before, after = lambda_api.rollback(clients.client("lambda"), names)
             print(f"{names.lambda_function}:{names.lambda_alias} moved from version {before} to {after}")
             return 0
         try:
@@ -185,14 +181,14 @@ def _lambda(args: argparse.Namespace) -> int:
             print(f"--json is not valid JSON: {err}", file=sys.stderr)
             return 2
         if settings.env == "aws":
-            response = lambda_api.invoke_remote(clients.lambda_client, names, beers)
+            response = lambda_api.invoke_remote(clients.client("lambda"), names, beers)
         else:
             # moto records functions but runs no code: the live version's verified artifact answers.
             response = invoke_live_locally(clients, names, beers, stack_dir() / "lambda-artifacts")
     except (lambda_api.NoPreviousVersion, lambda_api.InvocationFailed) as err:
         print(str(err), file=sys.stderr)
         return 1
-    except clients.lambda_client.exceptions.ResourceNotFoundException:
+    except clients.client("lambda").exceptions.ResourceNotFoundException:
         print(f"{names.lambda_function} is not deployed: materialize ibu_model_lambda first", file=sys.stderr)
         return 1
     body = response.get("body", "")
@@ -206,7 +202,7 @@ def _query(args: argparse.Namespace) -> int:
 
     resources = build_resources(load_settings())
     try:
-        result = resources["query"].run(args.sql, resources["aws"], resources["names"])
+        result = resources["query"].run(args.sql)
     except QueryError as err:
         print(f"query failed: {err}", file=sys.stderr)
         return 2

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import boto3
-from botocore.config import Config as BotoConfig
 from dagster import ConfigurableResource
+from dagster_aws.utils import ResourceWithBoto3Configuration
 from pydantic import PrivateAttr
+
+from beer_platform.aws.clients import DEFAULT_MAX_ATTEMPTS, AwsClients
 
 from beer_platform.aws.query import AthenaQuery, DuckDBGlueQuery, QueryResult
 from beer_platform.names import ResourceNames
@@ -15,29 +16,37 @@ from beer_platform.punkapi_client import PunkAPIClient
 from beer_platform.settings import Settings
 
 
-class AWSResource(ConfigurableResource):
-    """boto3 clients for one AWS endpoint: moto's server locally, the real AWS otherwise."""
+class AWSResource(ResourceWithBoto3Configuration):
+    """boto3 clients for one AWS endpoint: moto's server locally, the real AWS otherwise.
 
-    region_name: str
-    endpoint_url: str | None = None
-    aws_access_key_id: str | None = None
-    aws_secret_access_key: str | None = None
-    max_attempts: int = 8
+    The fields are dagster-aws's boto3 configuration; the clients come from `aws.clients`.
+    """
 
-    _clients: dict[str, Any] = PrivateAttr(default_factory=dict)
+    _clients: AwsClients | None = PrivateAttr(default=None)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> AWSResource:
+        return cls(
+            region_name=settings.region,
+            endpoint_url=settings.aws_endpoint_url,
+            aws_access_key_id=settings.aws_access_key_id,
+            aws_secret_access_key=settings.aws_secret_access_key,
+            max_attempts=DEFAULT_MAX_ATTEMPTS,
+        )
+
+    @property
+    def clients(self) -> AwsClients:
+        if self._clients is None:
+            self._clients = AwsClients(
+                region_name=self.region_name, endpoint_url=self.endpoint_url,
+                aws_access_key_id=self.aws_access_key_id, aws_secret_access_key=self.aws_secret_access_key,
+                aws_session_token=self.aws_session_token, profile_name=self.profile_name,
+                max_attempts=self.max_attempts, use_ssl=self.use_ssl, verify=self.verify,
+            )  # fmt: skip
+        return self._clients
 
     def client(self, service: str) -> Any:
-        if service not in self._clients:
-            self._clients[service] = boto3.client(
-                service,
-                region_name=self.region_name,
-                endpoint_url=self.endpoint_url,
-                aws_access_key_id=self.aws_access_key_id,
-                aws_secret_access_key=self.aws_secret_access_key,
-                # botocore retries throttling and 5xx itself, with backoff.
-                config=BotoConfig(retries={"max_attempts": self.max_attempts, "mode": "standard"}),
-            )
-        return self._clients[service]
+        return self.clients.client(service)
 
 
 class NamesResource(ConfigurableResource):
@@ -83,26 +92,27 @@ class PunkAPIResource(ConfigurableResource):
 class QueryResource(ConfigurableResource):
     """SQL over the Glue table: `duckdb` (local, reads Parquet from the S3 endpoint) or `athena`."""
 
+    aws: AWSResource
+    names: NamesResource
     engine: str  # "duckdb" | "athena"
 
-    def run(self, sql: str, aws: AWSResource, names: NamesResource) -> QueryResult:
+    def run(self, sql: str) -> QueryResult:
+        names = self.names
         if self.engine == "athena":
-            return AthenaQuery(aws.client("athena"), names.glue_database, names.athena_workgroup).run(sql)
+            return AthenaQuery(self.aws.client("athena"), names.glue_database, names.athena_workgroup).run(sql)
         return DuckDBGlueQuery(
-            aws.client("glue"), names.glue_database, names.glue_table, aws.endpoint_url or "", aws.region_name
-        ).run(sql)
+            self.aws.client("glue"), names.glue_database, names.glue_table, self.aws.endpoint_url or "",
+            self.aws.region_name or names.region, self.aws.clients.credentials(),
+        ).run(sql)  # fmt: skip
 
 
 def build_resources(settings: Settings) -> dict[str, ConfigurableResource]:
     """The one place where the environment turns into resources; the assets never look at it."""
+    aws = AWSResource.from_settings(settings)
+    names = NamesResource.from_names(settings.names)
     return {
-        "aws": AWSResource(
-            region_name=settings.region,
-            endpoint_url=settings.aws_endpoint_url,
-            aws_access_key_id=settings.aws_access_key_id,
-            aws_secret_access_key=settings.aws_secret_access_key,
-        ),
-        "names": NamesResource.from_names(settings.names),
+        "aws": aws,
+        "names": names,
         "punkapi": PunkAPIResource(base_url=settings.punkapi_base_url),
-        "query": QueryResource(engine="athena" if settings.env == "aws" else "duckdb"),
+        "query": QueryResource(aws=aws, names=names, engine="athena" if settings.env == "aws" else "duckdb"),
     }

@@ -22,6 +22,7 @@ DEFAULT_AWS_PORT = 4566
 DEFAULT_PUNKAPI_PORT = 8081
 # moto accepts any credentials; fixed ones keep a user's real AWS credentials away from it.
 LOCAL_CREDENTIALS = ("test", "test")
+STACK_FILE = "stack.json"  # in the stack dir: the running local stack's endpoints
 
 
 class SettingsError(RuntimeError):
@@ -51,11 +52,11 @@ def stack_dir(environ: Mapping[str, str] = os.environ) -> Path:
     return Path(environ.get("BEER_PLATFORM_STACK_DIR", project_dir() / ".stack")).resolve()
 
 
-def read_stack_state(environ: Mapping[str, str] = os.environ) -> dict | None:
-    """The running local stack's endpoints, as `beer-platform stack up` wrote them."""
-    path = stack_dir(environ) / "stack.json"
+def read_stack_file(state_dir: Path) -> dict | None:
+    """The local stack's endpoints as `beer-platform stack up` wrote them (`local.stack` also
+    checks that the process that wrote them still runs)."""
     try:
-        return json.loads(path.read_text())
+        return json.loads((state_dir / STACK_FILE).read_text())
     except (FileNotFoundError, json.JSONDecodeError):
         return None
 
@@ -63,7 +64,7 @@ def read_stack_state(environ: Mapping[str, str] = os.environ) -> dict | None:
 def load_settings(environ: Mapping[str, str] = os.environ) -> Settings:
     env = environ.get("BEER_PLATFORM_ENV", "local")
     if env == "local":
-        state = read_stack_state(environ) or {}
+        state = read_stack_file(stack_dir(environ)) or {}
         return Settings(
             env="local",
             names=DEFAULT_NAMES,

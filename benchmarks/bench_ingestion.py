@@ -12,12 +12,12 @@ import time
 import uuid
 from pathlib import Path
 
-import boto3
-
 from benchmarks.machine import describe_machine
-from beer_platform.aws.kinesis import publish, publish_one_by_one
+from beer_platform.aws.clients import AwsClients
+from beer_platform.aws.kinesis import publish
 from beer_platform.local import stack
 from beer_platform.local.punkapi_replica import load_beers
+from beer_platform.names import DEFAULT_NAMES
 from beer_platform.stages.ingestion import to_stream_records
 
 
@@ -28,6 +28,13 @@ def fresh_stream(kinesis) -> str:
     return name
 
 
+def publish_one_by_one(client, stream: str, records) -> int:
+    """The original project's way, the baseline: one `put_record` per record."""
+    for record in records:
+        client.put_record(StreamName=stream, Data=record.data, PartitionKey=record.partition_key)
+    return len(records)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--copies", type=int, default=10, help="catalogue copies for the batched run")
@@ -36,8 +43,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         state = stack.start_detached(Path(tmp), aws_port=stack.free_port(), punkapi_port=stack.free_port())
         try:
-            kinesis = boto3.client("kinesis", endpoint_url=state["aws_endpoint_url"], region_name="eu-west-1",
-                                   aws_access_key_id="test", aws_secret_access_key="test")  # fmt: skip
+            kinesis = AwsClients.for_local_endpoint(state["aws_endpoint_url"], DEFAULT_NAMES.region).client("kinesis")
             rows = []
             stream = fresh_stream(kinesis)
             started = time.perf_counter()

@@ -59,7 +59,7 @@ def beers_table(context: AssetExecutionContext, aws: AWSResource, names: NamesRe
         f"SELECT count(*) AS n FROM {names.glue_table} "
         f"WHERE ingestion_date = '{report.latest_partition}'"
     )
-    result = query.run(sql, aws, names)
+    result = query.run(sql)
     rows = int(result.rows[0][0]) if result.rows else 0
     yield AssetCheckResult(
         check_name="queryable",

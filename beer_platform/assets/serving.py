@@ -29,7 +29,7 @@ def ibu_model_lambda(context: AssetExecutionContext, aws: AWSResource, names: Na
     ensure_bentoml_home()
     # bentoml and the deployment code take seconds to import: only when deploying.
     from beer_platform.deployment import lambda_api
-    from beer_platform.deployment.release import AwsClients, prepare_context, release
+    from beer_platform.deployment.release import prepare_context, release
     from beer_platform.deployment.sizing import image_size_estimate
     from beer_platform.serving import model_store
 
@@ -37,8 +37,7 @@ def ibu_model_lambda(context: AssetExecutionContext, aws: AWSResource, names: Na
     model = model_store.latest_model_info()
     if model is None:
         raise Failure("no ibu_model in the model store: materialize ibu_model first")
-    clients = AwsClients(s3=aws.client("s3"), lambda_client=aws.client("lambda"), iam=aws.client("iam"),
-                         ecr=aws.client("ecr"))  # fmt: skip
+    clients = aws.clients
     resource_names = names.to_names()
     live = _live_model(clients, resource_names)
     if live == model["tag"]:
@@ -85,7 +84,7 @@ def _live_model(clients, names) -> str | None:
     from beer_platform.deployment import lambda_api
 
     try:
-        _, description = lambda_api.live_version(clients.lambda_client, names)
-    except clients.lambda_client.exceptions.ResourceNotFoundException:
+        _, description = lambda_api.live_version(clients.client("lambda"), names)
+    except clients.client("lambda").exceptions.ResourceNotFoundException:
         return None
     return lambda_api.parse_description(description).get("model")

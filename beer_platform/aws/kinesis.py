@@ -79,13 +79,6 @@ def publish(
     return report
 
 
-def publish_one_by_one(client: Any, stream: str, records: Sequence[StreamRecord]) -> int:
-    """The original project's way (one `put_record` per record): kept as the benchmark baseline."""
-    for record in records:
-        client.put_record(StreamName=stream, Data=record.data, PartitionKey=record.partition_key)
-    return len(records)
-
-
 def read_after(
     client: Any, stream: str, positions: dict[str, str], page_limit: int = 10_000
 ) -> tuple[list[ReceivedRecord], dict[str, str]]:

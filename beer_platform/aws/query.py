@@ -39,9 +39,12 @@ def httpfs_extension_path() -> str:
 class DuckDBGlueQuery:
     """Registers the Glue table as a DuckDB table of the same name, then runs SQL against it."""
 
-    def __init__(self, glue: Any, database: str, table: str, endpoint_url: str, region: str) -> None:
+    def __init__(
+        self, glue: Any, database: str, table: str, endpoint_url: str, region: str,
+        credentials: tuple[str, str, str | None],
+    ) -> None:  # fmt: skip
         self.glue, self.database, self.table = glue, database, table
-        self.endpoint_url, self.region = endpoint_url, region
+        self.endpoint_url, self.region, self.credentials = endpoint_url, region, credentials
 
     def _connect(self):
         import duckdb
@@ -50,10 +53,11 @@ class DuckDBGlueQuery:
         con.execute(f"INSTALL '{httpfs_extension_path()}'")
         con.execute("LOAD httpfs")
         endpoint = urlparse(self.endpoint_url)
+        key, secret, token = self.credentials
         con.execute(
-            "CREATE SECRET lake (TYPE s3, KEY_ID 'test', SECRET 'test', REGION ?, ENDPOINT ?, "
+            "CREATE SECRET lake (TYPE s3, KEY_ID ?, SECRET ?, SESSION_TOKEN ?, REGION ?, ENDPOINT ?, "
             "URL_STYLE 'path', USE_SSL ?)",
-            [self.region, endpoint.netloc, endpoint.scheme == "https"],
+            [key, secret, token or "", self.region, endpoint.netloc, endpoint.scheme == "https"],
         )
         return con
 

@@ -54,16 +54,6 @@ def parse_description(description: str) -> dict[str, str]:
 # --- ECR and the image -------------------------------------------------------------------------
 
 
-def ensure_repository(ecr: Any, name: str) -> str:
-    """The repository's URI, creating it (immutable tags, scan on push) when missing."""
-    try:
-        found = ecr.describe_repositories(repositoryNames=[name])["repositories"][0]
-    except ecr.exceptions.RepositoryNotFoundException:
-        found = ecr.create_repository(repositoryName=name, imageTagMutability="IMMUTABLE",
-                                      imageScanningConfiguration={"scanOnPush": True})["repository"]  # fmt: skip
-    return found["repositoryUri"]
-
-
 def container_engine() -> str | None:
     """"docker" when the CLI is installed AND its daemon answers; otherwise None."""
     docker = shutil.which("docker")

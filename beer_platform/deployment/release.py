@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import boto3
-
+from beer_platform.aws.clients import AwsClients
+from beer_platform.aws.ecr import ensure_repository
 from beer_platform.deployment import lambda_api
 from beer_platform.deployment.bento import build_bento
 from beer_platform.deployment.artifact import Artifact, download_and_unpack, pack, upload
@@ -22,22 +22,6 @@ from beer_platform.deployment.context import build_context
 from beer_platform.deployment.events import function_url_event
 from beer_platform.deployment.verify import VerificationReport, invoke_local, verify
 from beer_platform.names import ResourceNames
-
-
-@dataclass(frozen=True)
-class AwsClients:
-    s3: Any
-    lambda_client: Any
-    iam: Any
-    ecr: Any
-
-    @classmethod
-    def create(cls, region: str, endpoint_url: str | None = None, **credentials: str) -> AwsClients:
-        """Clients for one region; `endpoint_url` for the local stack (moto), None for AWS."""
-        def make(service: str) -> Any:
-            return boto3.client(service, region_name=region, endpoint_url=endpoint_url, **credentials)
-
-        return cls(s3=make("s3"), lambda_client=make("lambda"), iam=make("iam"), ecr=make("ecr"))
 
 
 @dataclass(frozen=True)
@@ -81,26 +65,26 @@ def release(
     if push and lambda_api.container_engine() is None:
         raise RuntimeError("push=True needs a container engine (`docker info` failed); nothing was done")
     data, sha256 = pack(context_dir)
-    artifact = upload(clients.s3, names.artifacts_bucket, data, sha256)
-    stored = download_and_unpack(clients.s3, artifact.bucket, artifact.key, Path(work_dir) / "artifacts")
+    artifact = upload(clients.client("s3"), names.artifacts_bucket, data, sha256)
+    stored = download_and_unpack(clients.client("s3"), artifact.bucket, artifact.key, Path(work_dir) / "artifacts")
     report = verify(stored, python=python)  # raises VerificationError: nothing below runs
     manifest = json.loads((stored / "context.json").read_text())
-    repo_uri = lambda_api.ensure_repository(clients.ecr, names.ecr_repository)
+    repo_uri, _ = ensure_repository(clients.client("ecr"), names.ecr_repository)
     tag = sha256[:16]
-    image_uri = lambda_api.build_and_push(stored, repo_uri, tag, clients.ecr) if push else f"{repo_uri}:{tag}"
+    image_uri = lambda_api.build_and_push(stored, repo_uri, tag, clients.client("ecr")) if push else f"{repo_uri}:{tag}"
     description = lambda_api.release_description(sha256, artifact.key, manifest["model"])
-    deployment = lambda_api.deploy(clients.lambda_client, clients.iam, names, image_uri, description)
+    deployment = lambda_api.deploy(clients.client("lambda"), clients.client("iam"), names, image_uri, description)
     return Release(artifact=artifact, model=manifest["model"], bento=manifest["bento"], verification=report,
                    image_uri=image_uri, pushed=push, deployment=deployment)  # fmt: skip
 
 
 def live_artifact(clients: AwsClients, names: ResourceNames, cache_dir: Path | str) -> Path:
     """The unpacked context that the version `live` points at runs (found from its description)."""
-    version, description = lambda_api.live_version(clients.lambda_client, names)
+    version, description = lambda_api.live_version(clients.client("lambda"), names)
     key = lambda_api.parse_description(description).get("artifact")
     if not key:
         raise LookupError(f"version {version} of {names.lambda_function} names no artifact: {description!r}")
-    return download_and_unpack(clients.s3, names.artifacts_bucket, key, cache_dir)
+    return download_and_unpack(clients.client("s3"), names.artifacts_bucket, key, cache_dir)
 
 
 def invoke_live_locally(

@@ -8,11 +8,11 @@ while ignoring its Condition, so that policy would block every local read.
 from __future__ import annotations
 
 import json
-from typing import Any
 
-import boto3
 from botocore.exceptions import ClientError
 
+from beer_platform.aws.clients import AwsClients
+from beer_platform.aws.ecr import ensure_repository
 from beer_platform.names import ResourceNames
 
 
@@ -20,16 +20,6 @@ LAMBDA_TRUST = {
     "Version": "2012-10-17",
     "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}],
 }
-
-
-def _client(service: str, endpoint_url: str, region: str) -> Any:
-    return boto3.client(
-        service,
-        endpoint_url=endpoint_url,
-        region_name=region,
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-    )
 
 
 def _buckets(names: ResourceNames) -> list[str]:
@@ -40,7 +30,8 @@ def provision(endpoint_url: str, names: ResourceNames) -> list[str]:
     """Create whatever is missing; return what was created."""
     created: list[str] = []
     region = names.region
-    s3 = _client("s3", endpoint_url, region)
+    clients = AwsClients.for_local_endpoint(endpoint_url, region)
+    s3 = clients.client("s3")
     existing = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
     for bucket in _buckets(names):
         if bucket in existing:
@@ -64,7 +55,7 @@ def provision(endpoint_url: str, names: ResourceNames) -> list[str]:
         )
         created.append(f"s3://{bucket}")
 
-    kinesis = _client("kinesis", endpoint_url, region)
+    kinesis = clients.client("kinesis")
     try:
         kinesis.describe_stream_summary(StreamName=names.stream)
     except ClientError as err:
@@ -74,14 +65,14 @@ def provision(endpoint_url: str, names: ResourceNames) -> list[str]:
         kinesis.get_waiter("stream_exists").wait(StreamName=names.stream, WaiterConfig={"Delay": 0.2})
         created.append(f"kinesis:{names.stream}")
 
-    glue = _client("glue", endpoint_url, region)
+    glue = clients.client("glue")
     try:
         glue.get_database(Name=names.glue_database)
     except glue.exceptions.EntityNotFoundException:
         glue.create_database(DatabaseInput={"Name": names.glue_database})
         created.append(f"glue:{names.glue_database}")
 
-    athena = _client("athena", endpoint_url, region)
+    athena = clients.client("athena")
     workgroups = {w["Name"] for w in athena.list_work_groups().get("WorkGroups", [])}
     if names.athena_workgroup not in workgroups:
         athena.create_work_group(
@@ -93,21 +84,13 @@ def provision(endpoint_url: str, names: ResourceNames) -> list[str]:
         )
         created.append(f"athena:{names.athena_workgroup}")
 
-    iam = _client("iam", endpoint_url, region)
+    iam = clients.client("iam")
     try:
         iam.get_role(RoleName=names.lambda_role)
     except iam.exceptions.NoSuchEntityException:
         iam.create_role(RoleName=names.lambda_role, AssumeRolePolicyDocument=json.dumps(LAMBDA_TRUST))
         created.append(f"iam:{names.lambda_role}")
 
-    ecr = _client("ecr", endpoint_url, region)
-    try:
-        ecr.describe_repositories(repositoryNames=[names.ecr_repository])
-    except ecr.exceptions.RepositoryNotFoundException:
-        ecr.create_repository(
-            repositoryName=names.ecr_repository,
-            imageTagMutability="IMMUTABLE",
-            imageScanningConfiguration={"scanOnPush": True},
-        )
+    if ensure_repository(clients.client("ecr"), names.ecr_repository)[1]:
         created.append(f"ecr:{names.ecr_repository}")
     return created

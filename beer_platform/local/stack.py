@@ -23,8 +23,9 @@ import httpx
 
 from beer_platform.local.provision import provision
 from beer_platform.names import DEFAULT_NAMES, ResourceNames
+from beer_platform.settings import STACK_FILE as STATE_FILE
+from beer_platform.settings import read_stack_file
 
-STATE_FILE = "stack.json"
 RECORDING_FILE = "moto_recording.jsonl"
 LOG_FILE = "stack.log"
 
@@ -187,11 +188,8 @@ def _pid_alive(pid: int) -> bool:
 
 
 def read_state(state_dir: Path) -> dict | None:
-    try:
-        state = json.loads((state_dir / STATE_FILE).read_text())
-    except (FileNotFoundError, json.JSONDecodeError):
-        return None
-    return state if _pid_alive(state["pid"]) else None
+    state = read_stack_file(state_dir)
+    return state if state is not None and _pid_alive(state["pid"]) else None
 
 
 def status(state_dir: Path) -> dict:

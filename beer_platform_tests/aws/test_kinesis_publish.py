@@ -1,9 +1,9 @@
 """put_records partial failures, which moto never produces, through botocore's Stubber."""
 
-import boto3
 import pytest
 from botocore.stub import ANY, Stubber
 
+from beer_platform.aws.clients import make_client
 from beer_platform.aws.kinesis import PublishError, publish
 from beer_platform.core.stream_records import StreamRecord
 
@@ -12,7 +12,7 @@ STREAM = "beer-platform-events"
 
 @pytest.fixture
 def kinesis():
-    client = boto3.client("kinesis", region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="x")
+    client = make_client("kinesis", region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="x")
     with Stubber(client) as stubber:
         yield client, stubber
 

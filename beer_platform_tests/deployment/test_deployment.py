@@ -26,7 +26,8 @@ from beer_platform.deployment.artifact import ARTIFACT_PREFIX, artifact_key, dow
 from beer_platform.deployment.context import build_context, compile_bytecode, pyc_problems
 from beer_platform.deployment.image import IMAGE_LIMIT_BYTES
 from beer_platform.deployment.sizing import image_size_estimate, pinned_distributions, unavailable_wheels
-from beer_platform.deployment.release import AwsClients, invoke_live_locally, release
+from beer_platform.aws.clients import AwsClients
+from beer_platform.deployment.release import invoke_live_locally, release
 from beer_platform.deployment.verify import VerificationError, verify
 from beer_platform.local.stack import free_port, start_detached, stop_detached
 from beer_platform.names import DEFAULT_NAMES as NAMES
@@ -61,8 +62,7 @@ def aws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AwsClients]:
     state_dir = tmp_path_factory.mktemp("deploy-stack")
     state = start_detached(state_dir, aws_port=free_port(), punkapi_port=free_port())
     try:
-        yield AwsClients.create(NAMES.region, state["aws_endpoint_url"], aws_access_key_id="test",
-                                aws_secret_access_key="test")  # fmt: skip
+        yield AwsClients.for_local_endpoint(state["aws_endpoint_url"], NAMES.region)
     finally:
         stop_detached(state_dir)
 
@@ -199,14 +199,14 @@ def test_verification_fails_when_the_model_is_missing(context_dir, tmp_path):
 @pytest.mark.integration
 def test_upload_is_skipped_for_stored_content_and_download_checks_it(aws, context_dir, tmp_path):
     data, sha = pack(context_dir)
-    first = upload(aws.s3, NAMES.artifacts_bucket, data, sha)
-    again = upload(aws.s3, NAMES.artifacts_bucket, data, sha)
+    first = upload(aws.client("s3"), NAMES.artifacts_bucket, data, sha)
+    again = upload(aws.client("s3"), NAMES.artifacts_bucket, data, sha)
     assert (first.key, again.key) == (artifact_key(sha), artifact_key(sha)) and not again.uploaded
-    unpacked = download_and_unpack(aws.s3, NAMES.artifacts_bucket, first.key, tmp_path / "cache")
+    unpacked = download_and_unpack(aws.client("s3"), NAMES.artifacts_bucket, first.key, tmp_path / "cache")
     assert pack(unpacked)[1] == sha
-    aws.s3.put_object(Bucket=NAMES.artifacts_bucket, Key=f"{ARTIFACT_PREFIX}0000000000000000.tar.gz", Body=data)
+    aws.client("s3").put_object(Bucket=NAMES.artifacts_bucket, Key=f"{ARTIFACT_PREFIX}0000000000000000.tar.gz", Body=data)
     with pytest.raises(ValueError, match="not what its key names"):
-        download_and_unpack(aws.s3, NAMES.artifacts_bucket, f"{ARTIFACT_PREFIX}0000000000000000.tar.gz", tmp_path)
+        download_and_unpack(aws.client("s3"), NAMES.artifacts_bucket, f"{ARTIFACT_PREFIX}0000000000000000.tar.gz", tmp_path)
 
 
 @pytest.fixture(scope="module")
@@ -221,41 +221,41 @@ def test_release_verifies_the_stored_artifact_then_deploys_it(aws, first_release
     assert "the service (model) started once for 206 calls" in report.checks
     assert 0 < report.cold_start_s < 60 and 0 < report.warm_p50_ms < 1000
     assert first_release.deployment.version == "1" and first_release.deployment.created
-    function = aws.lambda_client.get_function(FunctionName=NAMES.lambda_function)["Configuration"]
+    function = aws.client("lambda").get_function(FunctionName=NAMES.lambda_function)["Configuration"]
     assert (function["PackageType"], function["MemorySize"], function["Timeout"]) == ("Image", 1024, 30)
     assert function["Role"].endswith(f":role/{NAMES.lambda_role}")
-    url = aws.lambda_client.get_function_url_config(FunctionName=NAMES.lambda_function, Qualifier=NAMES.lambda_alias)
+    url = aws.client("lambda").get_function_url_config(FunctionName=NAMES.lambda_function, Qualifier=NAMES.lambda_alias)
     assert url["AuthType"] == "AWS_IAM" and url["FunctionUrl"] == first_release.deployment.function_url
-    version, description = lambda_api.live_version(aws.lambda_client, NAMES)
+    version, description = lambda_api.live_version(aws.client("lambda"), NAMES)
     assert version == "1"
     assert lambda_api.parse_description(description) == {"sha256": first_release.artifact.sha256,
                                                          "artifact": first_release.artifact.key,
                                                          "model": bento.model_tag}  # fmt: skip
-    aws.s3.head_object(Bucket=NAMES.artifacts_bucket, Key=first_release.artifact.key)
+    aws.client("s3").head_object(Bucket=NAMES.artifacts_bucket, Key=first_release.artifact.key)
 
 
 @pytest.mark.integration
 def test_second_deploy_publishes_a_version_and_rollback_moves_live_back(aws, first_release):
     description = lambda_api.release_description("f" * 64, first_release.artifact.key, first_release.model)
-    second = lambda_api.deploy(aws.lambda_client, aws.iam, NAMES, first_release.image_uri + "-2", description)
+    second = lambda_api.deploy(aws.client("lambda"), aws.client("iam"), NAMES, first_release.image_uri + "-2", description)
     assert (second.version, second.created, second.function_url) == ("2", False, first_release.deployment.function_url)
-    assert sorted(lambda_api.published_versions(aws.lambda_client, NAMES.lambda_function)) == [1, 2]
-    assert lambda_api.live_version(aws.lambda_client, NAMES)[0] == "2"
-    assert lambda_api.rollback(aws.lambda_client, NAMES) == ("2", "1")
-    assert lambda_api.live_version(aws.lambda_client, NAMES)[0] == "1"
+    assert sorted(lambda_api.published_versions(aws.client("lambda"), NAMES.lambda_function)) == [1, 2]
+    assert lambda_api.live_version(aws.client("lambda"), NAMES)[0] == "2"
+    assert lambda_api.rollback(aws.client("lambda"), NAMES) == ("2", "1")
+    assert lambda_api.live_version(aws.client("lambda"), NAMES)[0] == "1"
     with pytest.raises(lambda_api.NoPreviousVersion):
-        lambda_api.rollback(aws.lambda_client, NAMES)
+        lambda_api.rollback(aws.client("lambda"), NAMES)
 
 
 @pytest.mark.integration
 def test_a_failing_verification_deploys_nothing(aws, first_release, context_dir, tmp_path):
-    before = lambda_api.published_versions(aws.lambda_client, NAMES.lambda_function)
-    live_before = lambda_api.live_version(aws.lambda_client, NAMES)
+    before = lambda_api.published_versions(aws.client("lambda"), NAMES.lambda_function)
+    live_before = lambda_api.live_version(aws.client("lambda"), NAMES)
     broken = variant(context_dir, tmp_path / "broken", handler_source="raise ImportError('no bentoml here')\n")
     with pytest.raises(VerificationError, match="no bentoml here"):
         release(aws, NAMES, broken, tmp_path / "work", push=False)
-    assert lambda_api.published_versions(aws.lambda_client, NAMES.lambda_function) == before
-    assert lambda_api.live_version(aws.lambda_client, NAMES) == live_before
+    assert lambda_api.published_versions(aws.client("lambda"), NAMES.lambda_function) == before
+    assert lambda_api.live_version(aws.client("lambda"), NAMES) == live_before
 
 
 @pytest.mark.integration
@@ -271,13 +271,13 @@ def test_local_invoke_answers_from_the_artifact_live_points_at(aws, first_releas
 def test_remote_invoke_sends_a_function_url_event_to_live(aws, first_release):
     # moto (use_docker=false) runs no image: it echoes the event, which is not a response
     with pytest.raises(lambda_api.InvocationFailed, match='"rawPath": "/predict"'):
-        lambda_api.invoke_remote(aws.lambda_client, NAMES, [{"name": "Buzz"}])
+        lambda_api.invoke_remote(aws.client("lambda"), NAMES, [{"name": "Buzz"}])
 
 
 @pytest.mark.integration
 @pytest.mark.skipif(lambda_api.container_engine() is not None, reason="a container engine is present")
 def test_pushing_without_a_container_engine_does_nothing(aws, first_release, context_dir, tmp_path):
-    before = lambda_api.published_versions(aws.lambda_client, NAMES.lambda_function)
+    before = lambda_api.published_versions(aws.client("lambda"), NAMES.lambda_function)
     with pytest.raises(RuntimeError, match="needs a container engine"):
         release(aws, NAMES, context_dir, tmp_path, push=True)
-    assert lambda_api.published_versions(aws.lambda_client, NAMES.lambda_function) == before
+    assert lambda_api.published_versions(aws.client("lambda"), NAMES.lambda_function) == before

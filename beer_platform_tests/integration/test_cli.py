@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import json
 
-import boto3
 import pytest
 
+from beer_platform.aws.clients import AwsClients
 from beer_platform.local.stack import free_port
+from beer_platform.names import DEFAULT_NAMES
 from beer_platform_tests.conftest import run_cli
 
 pytestmark = pytest.mark.integration
 
 
 def s3_client(endpoint: str):
-    return boto3.client("s3", endpoint_url=endpoint, region_name="eu-west-1",
-                        aws_access_key_id="test", aws_secret_access_key="test")  # fmt: skip
+    return AwsClients.for_local_endpoint(endpoint, DEFAULT_NAMES.region).client("s3")
 
 
 def test_stack_state_survives_down_and_up_even_on_other_ports(tmp_path):

@@ -5,13 +5,13 @@ from __future__ import annotations
 import gzip
 import json
 
-import boto3
 import duckdb
 import httpx
 import pytest
 from dagster import AssetKey, DagsterInstance
 
 from beer_platform.aws import s3 as s3_ops
+from beer_platform.aws.clients import AwsClients
 from beer_platform.aws.kinesis import read_after
 from beer_platform.aws.query import httpfs_extension_path
 from beer_platform.definitions import build_definitions
@@ -36,13 +36,7 @@ def defs(settings):
 
 @pytest.fixture(scope="module")
 def boto(settings):
-    def client(service: str):
-        return boto3.client(
-            service, endpoint_url=settings.aws_endpoint_url, region_name=settings.region,
-            aws_access_key_id="test", aws_secret_access_key="test",
-        )  # fmt: skip
-
-    return client
+    return AwsClients.from_settings(settings).client
 
 
 @pytest.fixture(scope="module")
