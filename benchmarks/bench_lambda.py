@@ -52,7 +52,7 @@ class Variant:
 def prepare_context(work: Path) -> Path:
     """A model trained into a temporary store, its bento and image context (as a release builds)."""
     home = work / "bentoml"
-    trained = subprocess.run([sys.executable, "-m", "beer_platform.serving.model_store", "--no-evaluate"],
+    trained = subprocess.run([sys.executable, "-m", "beer_platform_tests.shipped_model", "--no-evaluate"],
                              env={**os.environ, "BENTOML_HOME": str(home)}, capture_output=True, text=True)  # fmt: skip
     if trained.returncode != 0:
         sys.exit(f"training failed:\n{trained.stderr[-2000:]}")

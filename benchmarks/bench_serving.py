@@ -261,7 +261,7 @@ def prepare_model_store(home: str) -> str:
     """Train on the shipped dataset and save into `home` (in a subprocess: BENTOML_HOME is read
     once per process)."""
     env = server.service_env(home)
-    out = subprocess.run([sys.executable, "-m", "beer_platform.serving.model_store", "--no-evaluate"],
+    out = subprocess.run([sys.executable, "-m", "beer_platform_tests.shipped_model", "--no-evaluate"],
                          env=env, capture_output=True, text=True, check=True, cwd=server.PROJECT_ROOT)  # fmt: skip
     return out.stdout.strip().splitlines()[-1]
 

@@ -1,9 +1,7 @@
 """The product: the IBU model, trained on the lake's table and saved to the BentoML model store."""
 
 import base64
-import tempfile
 import time
-from pathlib import Path
 
 from dagster import (
     AssetCheckResult,
@@ -66,20 +64,20 @@ def ibu_model(context: AssetExecutionContext, aws: AWSResource, names: NamesReso
         yield AssetCheckResult(check_name=MODEL_CHECK, passed=True, metadata={"kept": current["tag"]})
         return
     context.log.info(f"training on {snapshot.table} partition {snapshot.partition}: {counts}")
-    metrics = training.evaluate(rows)
+    trained = training.train(rows)
+    metrics = trained.metrics
     verdict = judge(metrics, (current or {}).get("metadata", {}).get("metrics"))
-    pipeline = training.fit(rows)
-    importances = training.feature_importances(pipeline, rows)
-    plot = base64.b64encode(training.evaluation_plots(rows)).decode()
+    importances = training.feature_importances(trained.pipeline, rows)
+    plot = base64.b64encode(training.evaluation_plots(trained.actual, trained.out_of_fold)).decode()
 
     tag, export_uri = "", ""
     if verdict.passed:
         tag = model_store.save_model(
-            pipeline, metrics, data_version, FEATURES,
+            trained.pipeline, metrics, data_version, FEATURES,
             extra_metadata={"training_rows": counts, "table": snapshot.table, "partition": snapshot.partition,
                             "code_version": context.assets_def.code_versions_by_key[context.asset_key]},
         )  # fmt: skip
-        export_uri = _export(tag, s3, names.artifacts_bucket)
+        export_uri = model_store.export_to_s3(tag, s3, names.artifacts_bucket)
     else:
         context.log.warning("model not saved: " + "; ".join(verdict.reasons))
 
@@ -124,18 +122,3 @@ def _rounded(metrics: dict[str, float]) -> dict[str, float]:
 def _same_model(current: dict | None, data_version: str, code_version: str | None) -> bool:
     meta = (current or {}).get("metadata", {})
     return bool(current) and meta.get("data_version") == data_version and meta.get("code_version") == code_version
-
-
-def _export(tag: str, s3, bucket: str) -> str:
-    """Copy the saved model to the artifacts bucket, so it outlives this machine's model store."""
-    import bentoml
-
-    name, version = tag.split(":", 1)
-    key = f"models/{name}/{version}.bentomodel"
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / f"{version}.bentomodel"
-        bentoml.models.export_model(tag, str(path))
-        s3.upload_file(str(path), bucket, key)
-    return f"s3://{bucket}/{key}"
-
-

@@ -27,6 +27,7 @@ import time
 import warnings
 from collections import Counter
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -36,7 +37,7 @@ from sklearn.dummy import DummyRegressor
 from sklearn.ensemble import ExtraTreesRegressor
 from sklearn.inspection import permutation_importance
 from sklearn.metrics import mean_absolute_error, r2_score, root_mean_squared_error
-from sklearn.model_selection import KFold, RepeatedKFold, cross_val_predict, cross_validate, train_test_split
+from sklearn.model_selection import RepeatedKFold, train_test_split
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
@@ -54,7 +55,6 @@ MIN_NAME_DF = 2  # a name word must occur in this many training names to become 
 # 1-2 character tokens ("ab", "w", "b", "is") were noise in the CV, and the cut merges word forms.
 _TOKEN = re.compile(r"[a-z0-9]{3,}")
 _STEM = 5
-_SCORING = {"mae": "neg_mean_absolute_error", "rmse": "neg_root_mean_squared_error", "r2": "r2"}
 
 
 # --- input ---------------------------------------------------------------------------------------
@@ -179,32 +179,70 @@ def fit(rows: pl.DataFrame, seed: int = SEED) -> Pipeline:
     return build_pipeline(seed).fit(as_matrix(rows), target(rows))
 
 
-# --- evaluation ----------------------------------------------------------------------------------
+# --- training and evaluation ---------------------------------------------------------------------
 
 
-def evaluate(rows: pl.DataFrame, seed: int = SEED) -> dict[str, float]:
-    """Repeated 5-fold CV of the pipeline and of a mean predictor, one 70/30 split, predict time.
+@dataclass(frozen=True)
+class TrainedModel:
+    """The pipeline fit on every training row, and how well it generalises.
 
-    The CV figures are means (and standard deviations) over the 25 folds; RMSE and MAE are in IBU.
+    `metrics`: repeated 5-fold CV of the pipeline and of a mean predictor (means over the 25 folds,
+    and standard deviations for the pipeline; MAE and RMSE in IBU), one 70/30 split, and the
+    fitted pipeline's single-row predict time. `actual` and `out_of_fold` (the first CV repeat's
+    predictions, each row predicted by a model that never saw it) are what the plots show.
     """
+
+    pipeline: Pipeline
+    metrics: dict[str, float]
+    actual: np.ndarray
+    out_of_fold: np.ndarray
+
+
+def train(rows: pl.DataFrame, seed: int = SEED) -> TrainedModel:
+    """Evaluate the pipeline on `rows` (see `features.training_rows`), then fit it on all of them, once."""
     X, y = as_matrix(rows), target(rows)
     folds = RepeatedKFold(n_splits=CV_SPLITS, n_repeats=CV_REPEATS, random_state=seed)
     metrics: dict[str, float] = {"rows": float(len(y))}
-    for prefix, estimator in (("", build_pipeline(seed)), ("baseline_", DummyRegressor())):
-        scores = cross_validate(estimator, X, y, cv=folds, scoring=_SCORING)
-        for name in _SCORING:
-            values = scores[f"test_{name}"] * (-1 if name != "r2" else 1)
-            metrics[f"{prefix}cv_{name}"] = float(values.mean())
-            if not prefix:
-                metrics[f"cv_{name}_std"] = float(values.std())
+    scores, out_of_fold = cross_validated(build_pipeline(seed), X, y, folds.split(X))
+    for name, values in scores.items():
+        metrics[f"cv_{name}"], metrics[f"cv_{name}_std"] = float(values.mean()), float(values.std())
+    baseline, _ = cross_validated(DummyRegressor(), X, y, folds.split(X))
+    metrics |= {f"baseline_cv_{name}": float(values.mean()) for name, values in baseline.items()}
 
     X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=SPLIT_TEST_SIZE, random_state=SPLIT_SEED)
-    predicted = build_pipeline(seed).fit(X_train, y_train).predict(X_test)
-    metrics["split_mae"] = float(mean_absolute_error(y_test, predicted))
-    metrics["split_rmse"] = float(root_mean_squared_error(y_test, predicted))
-    metrics["split_r2"] = float(r2_score(y_test, predicted))
-    metrics["single_row_predict_ms"] = single_row_predict_ms(build_pipeline(seed).fit(X, y), X[:1])
-    return metrics
+    split = _scores(y_test, build_pipeline(seed).fit(X_train, y_train).predict(X_test))
+    metrics |= {f"split_{name}": value for name, value in split.items()}
+
+    pipeline = build_pipeline(seed).fit(X, y)
+    metrics["single_row_predict_ms"] = single_row_predict_ms(pipeline, X[:1])
+    return TrainedModel(pipeline=pipeline, metrics=metrics, actual=y, out_of_fold=out_of_fold)
+
+
+def cross_validated(
+    estimator: Any, X: np.ndarray, y: np.ndarray, splits: Iterable[tuple[np.ndarray, np.ndarray]]
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Scores per fold (`mae`, `rmse`, `r2`) of a fresh clone of `estimator` fit on each training
+    fold, and the out-of-fold predictions of the first pass over the rows (nan where a row was
+    never held out)."""
+    scores: dict[str, list[float]] = {"mae": [], "rmse": [], "r2": []}
+    out_of_fold = np.full(len(y), np.nan)
+    seen = np.zeros(len(y), dtype=bool)
+    for train_rows, test_rows in splits:
+        predicted = clone(estimator).fit(X[train_rows], y[train_rows]).predict(X[test_rows])
+        for name, value in _scores(y[test_rows], predicted).items():
+            scores[name].append(value)
+        first_pass = ~seen[test_rows]
+        out_of_fold[test_rows[first_pass]] = predicted[first_pass]
+        seen[test_rows] = True
+    return {name: np.array(values) for name, values in scores.items()}, out_of_fold
+
+
+def _scores(actual: np.ndarray, predicted: np.ndarray) -> dict[str, float]:
+    return {
+        "mae": float(mean_absolute_error(actual, predicted)),
+        "rmse": float(root_mean_squared_error(actual, predicted)),
+        "r2": float(r2_score(actual, predicted)),
+    }
 
 
 def single_row_predict_ms(pipeline: Pipeline, row: np.ndarray, calls: int = 300) -> float:
@@ -230,16 +268,10 @@ def feature_importances(pipeline: Pipeline, rows: pl.DataFrame, seed: int = SEED
     return {field: float(value) for field, value in zip(FEATURES, result.importances_mean, strict=True)}
 
 
-def out_of_fold_predictions(rows: pl.DataFrame, seed: int = SEED) -> np.ndarray:
-    folds = KFold(n_splits=CV_SPLITS, shuffle=True, random_state=seed)
-    return cross_val_predict(build_pipeline(seed), as_matrix(rows), target(rows), cv=folds)
-
-
-def evaluation_plots(rows: pl.DataFrame, seed: int = SEED) -> bytes:
+def evaluation_plots(actual: np.ndarray, predicted: np.ndarray) -> bytes:
     """A 600x300 PNG: out-of-fold predicted vs actual IBU (with y = x), and residuals vs predicted."""
     from matplotlib.figure import Figure  # no pyplot: no global backend or state to manage
 
-    actual, predicted = target(rows), out_of_fold_predictions(rows, seed)
     figure = Figure(figsize=(6, 3), dpi=100, layout="constrained")
     left, right = figure.subplots(1, 2)
     top = float(max(actual.max(), predicted.max()) * 1.05)

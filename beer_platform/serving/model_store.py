@@ -3,14 +3,13 @@
 The store is `$BENTOML_HOME/models` (default `~/bentoml`; the Makefile sets `.bentoml/` in the
 checkout). BentoML reads BENTOML_HOME lazily, the first time anything touches the store in a
 process, and keeps it for the life of the process: set it before that (importing bentoml alone
-does not fix it). `python -m beer_platform.serving.model_store` trains on the shipped dataset and
-saves a model when the store has none, so that `bentoml serve` has something to serve.
+does not fix it).
 """
 
 from __future__ import annotations
 
-import argparse
-import json
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import bentoml
@@ -63,35 +62,13 @@ def latest_model_info() -> dict[str, Any] | None:
     }
 
 
-def train_shipped_model(evaluate_model: bool = True) -> str:
-    """Train on the dataset shipped with the package and save it; returns the tag."""
-    import polars as pl
-
-    from beer_platform.core import training
-    from beer_platform.core.cleaning import CLEANED_SCHEMA
-    from beer_platform.core.features import FEATURES, training_rows
-    from beer_platform.local.punkapi_replica import load_beers
-
-    beers = pl.DataFrame([{field: beer.get(field) for field in CLEANED_SCHEMA} for beer in load_beers()],
-                         schema=CLEANED_SCHEMA)  # fmt: skip
-    rows, counts = training_rows(beers)
-    metrics = training.evaluate(rows) if evaluate_model else {"rows": float(rows.height)}
-    pipeline = training.fit(rows)
-    return save_model(pipeline, metrics, training.content_hash(rows), FEATURES,
-                      extra_metadata={"training_rows": counts, "source": "shipped dataset"})  # fmt: skip
-
-
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="Save an IBU model trained on the shipped dataset.")
-    parser.add_argument("--force", action="store_true", help="train and save even if a model exists")
-    parser.add_argument("--no-evaluate", action="store_true", help="skip the repeated CV (faster)")
-    args = parser.parse_args(argv)
-    current = latest_model_info()
-    if current is None or args.force:
-        print(train_shipped_model(evaluate_model=not args.no_evaluate))
-    else:
-        print(json.dumps({"tag": current["tag"], "note": "a model exists; --force to train anew"}))
-
-
-if __name__ == "__main__":
-    main()
+def export_to_s3(tag: str, s3: Any, bucket: str) -> str:
+    """Copy a saved model to `s3://bucket/models/<name>/<version>.bentomodel`, so that it outlives
+    this machine's model store; returns the URI. `s3` is a boto3 S3 client."""
+    name, version = tag.split(":", 1)
+    key = f"models/{name}/{version}.bentomodel"
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"{version}.bentomodel"
+        bentoml.models.export_model(tag, str(path))
+        s3.upload_file(str(path), bucket, key)
+    return f"s3://{bucket}/{key}"

@@ -34,13 +34,18 @@ def rows() -> pl.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def metrics(rows: pl.DataFrame) -> dict[str, float]:
-    return training.evaluate(rows)  # 25 fits and the baseline's: a few seconds, once
+def trained(rows: pl.DataFrame) -> training.TrainedModel:
+    return training.train(rows)  # 25 CV fits, the baseline's, a split and the final fit: a few seconds, once
 
 
 @pytest.fixture(scope="module")
-def pipeline(rows: pl.DataFrame) -> Pipeline:
-    return training.fit(rows)
+def metrics(trained: training.TrainedModel) -> dict[str, float]:
+    return trained.metrics
+
+
+@pytest.fixture(scope="module")
+def pipeline(trained: training.TrainedModel) -> Pipeline:
+    return trained.pipeline
 
 
 def test_evaluation_reports_every_figure(metrics: dict[str, float]) -> None:
@@ -124,8 +129,15 @@ def test_feature_importances_cover_the_original_fields(pipeline: Pipeline, rows:
     assert importances["name"] > 0  # the name is a real signal
 
 
-def test_evaluation_plots_are_a_small_png(rows: pl.DataFrame) -> None:
-    png = training.evaluation_plots(rows, seed=1)
+def test_the_plotted_predictions_are_out_of_fold_for_every_row(trained: training.TrainedModel, rows) -> None:
+    assert trained.out_of_fold.shape == (rows.height,) and np.isfinite(trained.out_of_fold).all()
+    in_sample = trained.pipeline.predict(training.as_matrix(rows))
+    # a model that saw the row fits it closer than one that did not
+    assert np.abs(in_sample - trained.actual).mean() < np.abs(trained.out_of_fold - trained.actual).mean()
+
+
+def test_evaluation_plots_are_a_small_png(trained: training.TrainedModel) -> None:
+    png = training.evaluation_plots(trained.actual, trained.out_of_fold)
     assert png.startswith(b"\x89PNG\r\n\x1a\n")
     width, height = struct.unpack(">II", png[16:24])  # the IHDR chunk
     assert (width, height) == (600, 300)

@@ -1,7 +1,7 @@
 """The Lambda deployment: the image context, its artifact, the handler run from it in a fresh
 process on a read-only copy, and releases against a real moto server (no mocks).
 
-One model (trained once by `python -m beer_platform.serving.model_store --no-evaluate` into the
+One model (trained once by `python -m beer_platform_tests.shipped_model --no-evaluate` into the
 session's BENTOML_HOME, see conftest.py), one bento, one context for the whole module.
 """
 
@@ -38,7 +38,7 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="module")
 def model_tag() -> str:
     # conftest's pytest_configure gave the session a temporary BENTOML_HOME: train into it
-    done = subprocess.run([sys.executable, "-m", "beer_platform.serving.model_store", "--no-evaluate"],
+    done = subprocess.run([sys.executable, "-m", "beer_platform_tests.shipped_model", "--no-evaluate"],
                           cwd=ROOT, env={**os.environ, "BENTOML_HOME": os.environ["BENTOML_HOME"]},
                           capture_output=True, text=True, timeout=300)  # fmt: skip
     assert done.returncode == 0, done.stderr
