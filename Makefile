@@ -9,7 +9,6 @@ export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export BENTOML_HOME ?= $(CURDIR)/.bentoml
 
 .PHONY: setup run dev serve test test-fast lint-infra bench stack-up stack-down clean
-PORT ?= 3001
 
 # uv itself lives in its own small venv, so the project's venv holds exactly what uv.lock says.
 $(UV):
@@ -30,9 +29,9 @@ run: setup
 dev: setup
 	$(BIN)/beer-platform dev
 
-## Serve the latest ibu_model at http://127.0.0.1:$(PORT) (after `make run`); Ctrl-C stops it.
+## Serve the latest ibu_model at http://127.0.0.1:3001, or PORT=... (after `make run`); Ctrl-C stops it.
 serve: setup
-	$(BIN)/beer-platform serve --port $(PORT)
+	$(BIN)/beer-platform serve $(if $(PORT),--port $(PORT))
 
 ## Set up, then pass every test (unit, integration against the local stack, infra lint).
 test: setup lint-infra

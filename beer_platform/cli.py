@@ -8,7 +8,14 @@ import os
 import sys
 from pathlib import Path
 
-from beer_platform.settings import DEFAULT_AWS_PORT, DEFAULT_PUNKAPI_PORT, load_settings, stack_dir
+from beer_platform.settings import (
+    DEFAULT_AWS_PORT,
+    DEFAULT_DAGSTER_PORT,
+    DEFAULT_PUNKAPI_PORT,
+    DEFAULT_SERVE_PORT,
+    load_settings,
+    stack_dir,
+)
 
 
 def _stack(args: argparse.Namespace) -> int:
@@ -242,12 +249,12 @@ def build_parser() -> argparse.ArgumentParser:
     run_p.set_defaults(func=_run)
 
     dev_p = sub.add_parser("dev", help="the local stack plus the Dagster UI (dagster dev)")
-    dev_p.add_argument("--port", type=int, default=3000)
+    dev_p.add_argument("--port", type=int, default=DEFAULT_DAGSTER_PORT)
     ports(dev_p)
     dev_p.set_defaults(func=_dev)
 
     serve_p = sub.add_parser("serve", help="serve the latest ibu_model over HTTP (BentoML)")
-    serve_p.add_argument("--port", type=int, default=int(os.environ.get("BEER_PLATFORM_SERVE_PORT", 3001)))
+    serve_p.add_argument("--port", type=int, default=int(os.environ.get("BEER_PLATFORM_SERVE_PORT", DEFAULT_SERVE_PORT)))
     serve_p.set_defaults(func=_serve)
 
     lambda_p = sub.add_parser("lambda", help="the deployed IBU model function: invoke it, roll it back")

@@ -20,6 +20,10 @@ Environment = Literal["local", "aws"]
 
 DEFAULT_AWS_PORT = 4566
 DEFAULT_PUNKAPI_PORT = 8081
+DEFAULT_SERVE_PORT = 3001  # `make serve`: the model over HTTP
+DEFAULT_DAGSTER_PORT = 3000  # `make dev`: the Dagster UI
+# The checkout holding the package: `bentoml build`'s context and `bentoml serve`'s working dir.
+SOURCE_ROOT = Path(__file__).resolve().parents[1]
 # moto accepts any credentials; fixed ones keep a user's real AWS credentials away from it.
 LOCAL_CREDENTIALS = ("test", "test")
 STACK_FILE = "stack.json"  # in the stack dir: the running local stack's endpoints

@@ -41,6 +41,9 @@ import psutil
 
 from benchmarks.machine import describe_machine
 from beer_platform.local import model_server as server
+from beer_platform.settings import SOURCE_ROOT
+
+UNTUNED_SERVICE = "benchmarks.untuned_service:UntunedIBUModelService"  # BentoML as it comes
 
 BODY = json.dumps([{"name": "Buzz", "abv": 4.5, "target_fg": 1010, "target_og": 1044, "ebc": 20, "srm": 10, "ph": 4.4}])
 
@@ -92,7 +95,7 @@ def bare_app(bentoml_home: str):
     from starlette.responses import JSONResponse, Response
     from starlette.routing import Route
 
-    from beer_platform.serving.model_store import MODEL_NAME
+    from beer_platform.serving import MODEL_NAME
     from beer_platform.serving.schemas import MAX_BODY_BYTES, Prediction, PredictResponse, error_body, parse_beers
     from beer_platform.serving.service import as_rows
 
@@ -127,7 +130,7 @@ def serve_bare(port: int, bentoml_home: str) -> None:
 def running_bare(bentoml_home: str) -> Iterator[Target]:
     port = server.free_port()
     process = subprocess.Popen([sys.executable, "-m", "benchmarks.bench_serving", "--serve-bare", str(port),
-                                "--home", bentoml_home], cwd=server.PROJECT_ROOT)  # fmt: skip
+                                "--home", bentoml_home], cwd=SOURCE_ROOT)  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -147,10 +150,11 @@ def running_bare(bentoml_home: str) -> Iterator[Target]:
 
 @contextmanager
 def running_bentoml(bentoml_home: str, untuned: bool = False, workers: int | None = None) -> Iterator[Target]:
-    env = {"IBU_SERVICE_UNTUNED": "1"} if untuned else {}  # see service.UNTUNED
+    env = {}
     if workers:
         env["BENTOML_CONFIG_OVERRIDES"] = json.dumps({"services": {"ibu_model_service": {"workers": workers}}})
-    with server.running_service(0, bentoml_home=bentoml_home, env=env) as service:
+    service_path = UNTUNED_SERVICE if untuned else server.SERVICE
+    with server.running_service(0, bentoml_home=bentoml_home, env=env, service=service_path) as service:
         yield Target(service.url, service.process.pid)
 
 
@@ -232,7 +236,7 @@ def in_process(bentoml_home: str, seconds: float = 3.0) -> dict[str, float]:
     """Calls/s of pipeline.predict on one row, and of parse + predict + answer JSON."""
     import bentoml
 
-    from beer_platform.serving.model_store import MODEL_NAME
+    from beer_platform.serving import MODEL_NAME
     from beer_platform.serving.schemas import Prediction, PredictResponse, parse_beers
     from beer_platform.serving.service import as_rows
 
@@ -262,7 +266,7 @@ def prepare_model_store(home: str) -> str:
     once per process)."""
     env = server.service_env(home)
     out = subprocess.run([sys.executable, "-m", "beer_platform_tests.shipped_model", "--no-evaluate"],
-                         env=env, capture_output=True, text=True, check=True, cwd=server.PROJECT_ROOT)  # fmt: skip
+                         env=env, capture_output=True, text=True, check=True, cwd=SOURCE_ROOT)  # fmt: skip
     return out.stdout.strip().splitlines()[-1]
 
 

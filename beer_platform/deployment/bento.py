@@ -19,10 +19,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-SERVICE = "beer_platform.serving.service:IBUModelService"
+from beer_platform.serving import MODEL_NAME, SERVICE
+from beer_platform.settings import SOURCE_ROOT
+
 BENTO_NAME = "ibu_model_service"
-MODEL_NAME = "ibu_model"
 # Only what the service imports: the Dagster assets, AWS clients and local stack stay out.
 INCLUDE = ["beer_platform/__init__.py", "beer_platform/core/*.py", "beer_platform/serving/*.py"]
 
@@ -35,7 +35,7 @@ class BuiltBento:
     model_path: Path  # that model's directory in $BENTOML_HOME/models
 
 
-def lambda_group(project_root: Path = PROJECT_ROOT) -> list[str]:
+def lambda_group(project_root: Path = SOURCE_ROOT) -> list[str]:
     """The `lambda` dependency group of pyproject.toml: what the service needs at run time."""
     with (project_root / "pyproject.toml").open("rb") as file:
         return list(tomllib.load(file)["dependency-groups"]["lambda"])
@@ -70,7 +70,7 @@ def _model_store_with_only(model_tag: str, model_path: Path) -> Iterator[None]:
             BentoMLContainer.model_store.set(previous)
 
 
-def build_bento(model_tag: str | None = None, project_root: Path = PROJECT_ROOT) -> BuiltBento:
+def build_bento(model_tag: str | None = None, project_root: Path = SOURCE_ROOT) -> BuiltBento:
     """Build the service into $BENTOML_HOME/bentos for `model_tag` (default: the newest model).
 
     In a fresh interpreter: the service resolves `ibu_model:latest` when its module is imported,
@@ -88,7 +88,7 @@ def build_bento(model_tag: str | None = None, project_root: Path = PROJECT_ROOT)
                       model_path=Path(built["model_path"]))  # fmt: skip
 
 
-def _build_here(model_tag: str | None, project_root: Path = PROJECT_ROOT) -> BuiltBento:
+def _build_here(model_tag: str | None, project_root: Path = SOURCE_ROOT) -> BuiltBento:
     """Offline: no package locking (that needs PyPI); the image pins its packages from uv.lock."""
     import bentoml
 

@@ -25,13 +25,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-from beer_platform.deployment.bento import PROJECT_ROOT, BuiltBento, copy_model_into
+from beer_platform.deployment.bento import BuiltBento, copy_model_into
+from beer_platform.settings import SOURCE_ROOT
 from beer_platform.deployment.image import BASE_IMAGE, DOCKERFILE, TASK_ROOT, pyc_path
 
 HANDLER_SOURCE = Path(__file__).with_name("handler.py")
 
 
-def export_requirements(project_root: Path = PROJECT_ROOT) -> str:
+def export_requirements(project_root: Path = SOURCE_ROOT) -> str:
     """The `lambda` group (runtime client included) pinned from uv.lock (`uv export --frozen`)."""
     exported = subprocess.run(
         [sys.executable, "-m", "uv", "export", "--frozen", "--only-group", "lambda",
@@ -42,7 +43,7 @@ def export_requirements(project_root: Path = PROJECT_ROOT) -> str:
     return "\n".join(lines) + "\n"
 
 
-def build_context(bento: BuiltBento, out_dir: Path | str, project_root: Path = PROJECT_ROOT) -> Path:
+def build_context(bento: BuiltBento, out_dir: Path | str, project_root: Path = SOURCE_ROOT) -> Path:
     """Assemble the image build context for `bento` in `out_dir` (created; must not hold anything)."""
     out = Path(out_dir)
     if out.exists() and any(out.iterdir()):

@@ -7,7 +7,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from beer_platform.deployment.bento import PROJECT_ROOT
+from beer_platform.settings import SOURCE_ROOT
 from beer_platform.deployment.image import (
     BASE_GLIBC,
     BASE_IMAGE,
@@ -102,7 +102,7 @@ def image_size_estimate(context_dir: Path | str) -> dict[str, Any]:
 
 
 def unavailable_wheels(requirements: str, glibc: tuple[int, int] = BASE_GLIBC,
-                       lock_path: Path = PROJECT_ROOT / "uv.lock") -> list[str]:  # fmt: skip
+                       lock_path: Path = SOURCE_ROOT / "uv.lock") -> list[str]:  # fmt: skip
     """Pins of the `lambda` group with no wheel uv.lock knows of for CPython 3.11 on x86_64 Linux
     with this glibc: what `pip install --only-binary=:all:` in the image would fail on."""
     from packaging import tags

@@ -21,10 +21,9 @@ import httpx
 import psutil  # a BentoML dependency
 
 from beer_platform.local.stack import free_port
+from beer_platform.serving import SERVICE
+from beer_platform.settings import DEFAULT_SERVE_PORT, SOURCE_ROOT
 
-SERVICE = "beer_platform.serving.service:IBUModelService"
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_PORT = 3001
 
 
 @dataclass
@@ -46,9 +45,9 @@ class RunningService:
             return ""
 
 
-def command(port: int, host: str = "127.0.0.1") -> list[str]:
-    return [sys.executable, "-m", "bentoml", "serve", SERVICE, "--host", host, "--port", str(port),
-            "--working-dir", str(PROJECT_ROOT)]  # fmt: skip
+def command(port: int, host: str = "127.0.0.1", service: str = SERVICE) -> list[str]:
+    return [sys.executable, "-m", "bentoml", "serve", service, "--host", host, "--port", str(port),
+            "--working-dir", str(SOURCE_ROOT)]  # fmt: skip
 
 
 def service_env(bentoml_home: str | os.PathLike[str] | None = None,
@@ -60,12 +59,13 @@ def service_env(bentoml_home: str | os.PathLike[str] | None = None,
 
 
 def start(
-    port: int = DEFAULT_PORT,
+    port: int = DEFAULT_SERVE_PORT,
     host: str = "127.0.0.1",
     bentoml_home: str | os.PathLike[str] | None = None,
     env: Mapping[str, str] | None = None,
     timeout: float = 90.0,
     log_path: Path | None = None,
+    service: str = SERVICE,
 ) -> RunningService:
     """Start the service (port 0 = a free one) and return once /readyz answers 200."""
     port = port or free_port(host)
@@ -76,7 +76,7 @@ def start(
         log_path = Path(name)
     with log_path.open("wb") as log:  # a file, not a pipe: a full pipe would stall the server
         process = subprocess.Popen(
-            command(port, host), env=service_env(bentoml_home, env), cwd=PROJECT_ROOT,
+            command(port, host, service), env=service_env(bentoml_home, env), cwd=SOURCE_ROOT,
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             start_new_session=True,  # Ctrl-C in the caller's terminal is not also sent to it
         )  # fmt: skip
@@ -159,21 +159,22 @@ def running_service(
     bentoml_home: str | os.PathLike[str] | None = None,
     env: Mapping[str, str] | None = None,
     timeout: float = 90.0,
+    service: str = SERVICE,
 ) -> Iterator[RunningService]:
-    """The service on 127.0.0.1:`port` (0 = a free port) for the duration of the block."""
-    service = start(port, bentoml_home=bentoml_home, env=env, timeout=timeout)
+    """`service` on 127.0.0.1:`port` (0 = a free port) for the duration of the block."""
+    running = start(port, bentoml_home=bentoml_home, env=env, timeout=timeout, service=service)
     try:
-        yield service
+        yield running
     finally:
-        stop(service)
+        stop(running)
 
 
-def serve(port: int = DEFAULT_PORT, blocking: bool = True, host: str = "127.0.0.1") -> RunningService | None:
+def serve(port: int = DEFAULT_SERVE_PORT, blocking: bool = True, host: str = "127.0.0.1") -> RunningService | None:
     """`make serve`: with blocking=True, run in the foreground until Ctrl-C; otherwise start it
     and return the running service (stop it with `stop`)."""
     if not blocking:
         return start(port, host)
-    process = subprocess.Popen(command(port, host), env=service_env(), cwd=PROJECT_ROOT)
+    process = subprocess.Popen(command(port, host), env=service_env(), cwd=SOURCE_ROOT)
     try:
         return_code = process.wait()
     except KeyboardInterrupt:  # the terminal sent SIGINT to bentoml too; give it time to stop

@@ -40,6 +40,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from beer_platform.settings import DEFAULT_PUNKAPI_PORT
+
 __all__ = ["Faults", "ReplicaServer", "create_app", "load_beers", "main"]
 
 MAX_PER_PAGE = 80
@@ -474,7 +476,7 @@ class ReplicaServer:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Serve the PunkAPI v2 replica.")
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8081)
+    parser.add_argument("--port", type=int, default=DEFAULT_PUNKAPI_PORT)
     parser.add_argument("--rate-limit", type=int, default=3600, help="requests per hour per client IP")
     args = parser.parse_args(argv)
     app = create_app(rate_limit_per_hour=args.rate_limit)

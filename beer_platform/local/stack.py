@@ -23,6 +23,7 @@ import httpx
 
 from beer_platform.local.provision import provision
 from beer_platform.names import DEFAULT_NAMES, ResourceNames
+from beer_platform.settings import DEFAULT_AWS_PORT, DEFAULT_PUNKAPI_PORT
 from beer_platform.settings import STACK_FILE as STATE_FILE
 from beer_platform.settings import read_stack_file
 
@@ -97,8 +98,8 @@ class LocalStack:
     def __init__(
         self,
         state_dir: Path,
-        aws_port: int = 4566,
-        punkapi_port: int = 8081,
+        aws_port: int = DEFAULT_AWS_PORT,
+        punkapi_port: int = DEFAULT_PUNKAPI_PORT,
         names: ResourceNames = DEFAULT_NAMES,
     ) -> None:
         self.state_dir = Path(state_dir)

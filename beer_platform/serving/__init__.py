@@ -1,1 +1,7 @@
-"""Serving the IBU model with BentoML: request schemas, the model store, the service, its process."""
+"""What the bento ships: the BentoML service, its request schemas, micro-batching, the model store.
+
+Imports nothing of the platform but `core` (the bento holds only `core/` and `serving/`).
+"""
+
+MODEL_NAME = "ibu_model"  # the model's name in the BentoML store
+SERVICE = "beer_platform.serving.service:IBUModelService"  # what `bentoml serve` and `bentoml build` take

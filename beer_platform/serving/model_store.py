@@ -16,7 +16,7 @@ import bentoml
 from bentoml.exceptions import NotFound
 from sklearn.pipeline import Pipeline
 
-MODEL_NAME = "ibu_model"
+from beer_platform.serving import MODEL_NAME
 
 
 def save_model(

@@ -12,11 +12,9 @@ from __future__ import annotations
 
 import gc
 import logging
-import os
 from http import HTTPStatus
 from typing import Any, ClassVar
 
-import anyio
 import bentoml
 import numpy as np
 from _bentoml_sdk.io_models import IORootModel  # not re-exported publicly; bentoml is pinned
@@ -27,7 +25,7 @@ from starlette.responses import Response
 
 from beer_platform.core.features import FEATURES
 from beer_platform.serving.microbatch import MicroBatcher
-from beer_platform.serving.model_store import MODEL_NAME
+from beer_platform.serving import MODEL_NAME
 from beer_platform.serving.schemas import (
     BEERS,
     EXAMPLE_REQUEST,
@@ -59,16 +57,14 @@ from beer_platform.serving.schemas import (
 #   load generator and other work share the two cores); 1 is the default so that the
 #   benchmark compares one process with one. On a dedicated host override it:
 #   BENTOML_CONFIG_OVERRIDES='{"services": {"ibu_model_service": {"workers": 2}}}'.
-TUNED_CONFIG: dict[str, Any] = {
+SERVICE_CONFIG: dict[str, Any] = {
     "workers": 1,
     "traffic": {"timeout": 10},
     "logging": {"access": {"enabled": False}},
     "tracing": {"excluded_urls": ["/predict"]},
     "metrics": {"enabled": True},
 }
-# For the benchmark's "before" row only: BentoML's defaults, no batching, no GC freeze.
-UNTUNED = os.environ.get("IBU_SERVICE_UNTUNED") == "1"
-SERVICE_CONFIG: dict[str, Any] = {} if UNTUNED else TUNED_CONFIG
+# The benchmark's "untuned" row (BentoML's defaults, none of the above) is benchmarks/untuned_service.py.
 
 INLINE_ROWS = 32  # batches up to this size are predicted on the event loop (~0.6 ms at most)
 
@@ -159,16 +155,11 @@ class IBUModelService:
         self.pipeline = bentoml.sklearn.load_model(stored)
         self.pipeline.predict(as_rows([Beer.model_validate(EXAMPLE_REQUEST[0])]))  # first call is slower
         self.batcher = MicroBatcher(self.pipeline.predict, inline_rows=INLINE_ROWS, max_rows=MAX_BATCH)
-        if not UNTUNED:
-            gc.collect()
-            gc.freeze()  # what is loaded now lives as long as the process: keep it out of GC passes
+        gc.collect()
+        gc.freeze()  # what is loaded now lives as long as the process: keep it out of GC passes
 
     @bentoml.api(route="/predict", input_spec=PredictInput, output_spec=PredictOutput)
     async def predict(self, beers: list[Beer], /) -> list[Prediction]:
         """Predict the IBU of each beer in a JSON list (1 to 1000 beers; null = unknown)."""
-        rows = as_rows(beers)
-        if UNTUNED:
-            ibus = await anyio.to_thread.run_sync(self.pipeline.predict, rows)  # as a sync api would
-        else:
-            ibus = await self.batcher.predict(rows)
+        ibus = await self.batcher.predict(as_rows(beers))
         return [Prediction(ibu=round(float(ibu), 2)) for ibu in ibus]

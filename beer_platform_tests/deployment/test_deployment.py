@@ -21,7 +21,8 @@ import pytest
 import yaml
 
 from beer_platform.deployment import lambda_api
-from beer_platform.deployment.bento import SERVICE, BuiltBento, build_bento
+from beer_platform.deployment.bento import BuiltBento, build_bento
+from beer_platform.serving import SERVICE
 from beer_platform.deployment.artifact import ARTIFACT_PREFIX, artifact_key, download_and_unpack, pack, upload
 from beer_platform.deployment.context import build_context, compile_bytecode, pyc_problems
 from beer_platform.deployment.image import IMAGE_LIMIT_BYTES

@@ -25,6 +25,7 @@ from beer_platform.core import training
 from beer_platform.local.punkapi_replica import load_beers
 from beer_platform.local import model_server as server
 from beer_platform.serving.schemas import MAX_BATCH
+from beer_platform.settings import SOURCE_ROOT
 
 BUZZ = {"name": "Buzz", "abv": 4.5, "target_fg": 1010, "target_og": 1044, "ebc": 20, "srm": 10, "ph": 4.4}
 
@@ -51,7 +52,7 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def saved(home: Path) -> dict[str, Any]:
-    out = subprocess.run([sys.executable, "-c", SAVE_MODEL], env=server.service_env(home), cwd=server.PROJECT_ROOT,
+    out = subprocess.run([sys.executable, "-c", SAVE_MODEL], env=server.service_env(home), cwd=SOURCE_ROOT,
                          capture_output=True, text=True, timeout=120)  # fmt: skip
     assert out.returncode == 0, out.stderr[-3000:]
     return json.loads(out.stdout.strip().splitlines()[-1])
