@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export BENTOML_HOME ?= $(CURDIR)/.bentoml
 
-.PHONY: setup run dev serve test test-fast lint-infra bench stack-up stack-down clean
+.PHONY: setup run dev serve test test-fast lint-imports lint-infra bench stack-up stack-down clean
 
 # uv itself lives in its own small venv, so the project's venv holds exactly what uv.lock says.
 $(UV):
@@ -33,13 +33,17 @@ dev: setup
 serve: setup
 	$(BIN)/beer-platform serve $(if $(PORT),--port $(PORT))
 
-## Set up, then pass every test (unit, integration against the local stack, infra lint).
-test: setup lint-infra
+## Set up, then pass every test (unit, integration against the local stack, import layers, infra lint).
+test: setup lint-imports lint-infra
 	$(BIN)/pytest
 
 ## Unit tests only (no local stack).
 test-fast: setup
 	$(BIN)/pytest -m "not integration"
+
+## Each layer of the package imports only the layers below it (contract in setup.cfg).
+lint-imports: setup
+	$(BIN)/lint-imports
 
 lint-infra: setup
 	PYTHON=$(BIN)/python bash infra/lint.sh
