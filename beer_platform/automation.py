@@ -8,6 +8,7 @@ from __future__ import annotations
 from dagster import (
     AssetSelection,
     AutomationConditionSensorDefinition,
+    Definitions,
     DefaultScheduleStatus,
     DefaultSensorStatus,
     ScheduleDefinition,
@@ -34,8 +35,12 @@ automation_sensor = AutomationConditionSensorDefinition(
     target=AssetSelection.all(),
     default_status=DefaultSensorStatus.RUNNING,
     minimum_interval_seconds=30,
-    description="Keeps raw_beers, cleaned_beers and beers_table up to date with their parents.",
+    description="Materializes each asset once its parents have updated (its eager automation condition).",
 )
 
 # Everything, in graph order, for `make run` and `beer-platform materialize`.
 all_assets_job = define_asset_job("all_assets_job", selection=AssetSelection.all())
+
+definitions = Definitions(
+    jobs=[ingestion_job, all_assets_job], schedules=[daily_ingestion], sensors=[automation_sensor]
+)

@@ -13,9 +13,27 @@ from beer_platform.settings import (
     DEFAULT_DAGSTER_PORT,
     DEFAULT_PUNKAPI_PORT,
     DEFAULT_SERVE_PORT,
+    Settings,
+    SettingsError,
     load_settings,
     stack_dir,
 )
+
+
+class CommandError(RuntimeError):
+    """What went wrong and what to do about it, in one line for a person (no traceback)."""
+
+
+def _connected_settings() -> Settings:
+    """The settings for a command that talks to the platform's endpoints: on the local stack, it
+    must be running (unless an endpoint is given explicitly)."""
+    settings = load_settings()
+    if settings.env == "local" and "BEER_PLATFORM_AWS_ENDPOINT_URL" not in os.environ:
+        from beer_platform.local import stack
+
+        if stack.read_state(stack_dir()) is None:
+            raise CommandError("the local stack is not running: beer-platform stack up --detach")
+    return settings
 
 
 def _stack(args: argparse.Namespace) -> int:
@@ -79,35 +97,21 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _print_summary(outcome, defs, settings) -> None:
-    meta = {key: asset.metadata for key, asset in outcome.assets.items()}
-    secs = {key: asset.seconds for key, asset in outcome.assets.items()}
+    """One line per materialized asset, in graph order, from the materialization's own metadata:
+    its row count and its `summary` (else where it lives)."""
+    graph = defs.resolve_asset_graph()
     print("\nsummary")
-    rows = [
-        ("api -> stream", "beer_events", meta.get("beer_events", {}).get("dagster/row_count"),
-         f"{meta.get('beer_events', {}).get('records_published', 0)} published to {settings.names.stream}"),
-        ("raw zone", "raw_beers", meta.get("raw_beers", {}).get("dagster/row_count"),
-         meta.get("raw_beers", {}).get("dagster/uri", "")),
-        ("cleaned zone", "cleaned_beers", meta.get("cleaned_beers", {}).get("dagster/row_count"),
-         meta.get("cleaned_beers", {}).get("dagster/uri", "")),
-        ("table", "beers_table", None, meta.get("beers_table", {}).get("dagster/table_name", "")),
-    ]  # fmt: skip
-    for zone, key, count, where in rows:
-        shown = "-" if count is None else count
-        print(f"  {zone:<14} {key:<14} {shown!s:>6} rows  {secs.get(key, 0):6.1f}s  {where}")
-    if model := meta.get("ibu_model"):
-        print(f"  model          ibu_model      {model.get('dagster/row_count', '-')!s:>6} rows  "
-              f"{secs.get('ibu_model', 0):6.1f}s  {model.get('model_tag')}: CV MAE {model.get('cv_mae', 0):.2f} "
-              f"(mean predictor {model.get('baseline_cv_mae', 0):.2f}), R2 {model.get('cv_r2', 0):.3f}")  # fmt: skip
-    if deployed := meta.get("ibu_model_lambda"):
-        where = (f"version {deployed.get('version')} on {settings.names.lambda_alias}, cold start "
-                 f"{deployed.get('cold_start_s')}s, warm p50 {deployed.get('warm_p50_ms')} ms"
-                 if deployed.get("deployed") else f"{deployed.get('model')} already live")  # fmt: skip
-        print(f"  lambda         ibu_model_lambda      - rows  {secs.get('ibu_model_lambda', 0):6.1f}s  "
-              f"{settings.names.lambda_function}: {where}")
+    for key in graph.toposorted_asset_keys:
+        done = outcome.assets.get(key.to_user_string())
+        if done is None:
+            continue
+        meta = done.metadata
+        rows = meta.get("dagster/row_count", "-")
+        where = meta.get("summary") or meta.get("dagster/uri") or meta.get("dagster/table_name") or ""
+        print(f"  {graph.get(key).group_name:<10} {done.key:<18} {rows!s:>6} rows  {done.seconds:6.1f}s  {where}")
     if outcome.success:
-        query = defs.resources["query"]
-        result = query.run(
-            f"SELECT ingestion_date, count(*) FROM {settings.names.glue_table} GROUP BY 1 ORDER BY 1 DESC LIMIT 3",
+        result = defs.resources["query"].run(
+            f"SELECT ingestion_date, count(*) FROM {settings.names.glue_table} GROUP BY 1 ORDER BY 1 DESC LIMIT 3"
         )
         print(f"  query ({result.engine}): " + ", ".join(f"{d}: {n} beers" for d, n in result.rows))
     print(f"  run {outcome.run_id} {'succeeded' if outcome.success else 'FAILED'} in {outcome.seconds:.1f}s")
@@ -174,7 +178,7 @@ def _lambda(args: argparse.Namespace) -> int:
     from beer_platform.aws.clients import AwsClients
     from beer_platform.deployment.release import invoke_live_locally
 
-    settings = load_settings()
+    settings = _connected_settings()
     clients = AwsClients.from_settings(settings)
     names = settings.names
     try:
@@ -204,10 +208,11 @@ def _lambda(args: argparse.Namespace) -> int:
 
 
 def _query(args: argparse.Namespace) -> int:
+    settings = _connected_settings()  # before the slow imports: a mistake is told at once
     from beer_platform.aws.query import QueryError
     from beer_platform.resources import build_resources
 
-    resources = build_resources(load_settings())
+    resources = build_resources(settings)
     try:
         result = resources["query"].run(args.sql)
     except QueryError as err:
@@ -228,6 +233,7 @@ def _query(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="beer-platform", description=__doc__)
+    parser.add_argument("--debug", action="store_true", help="show the traceback when a command fails")
     sub = parser.add_subparsers(dest="command", required=True)
 
     def ports(p: argparse.ArgumentParser) -> None:
@@ -271,7 +277,29 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as err:
+        if args.debug:
+            raise
+        print(f"beer-platform: {explain(err)}", file=sys.stderr)
+        return 1
+
+
+def explain(err: Exception) -> str:
+    """One line saying what is wrong and, where it can, what to do (the traceback is for --debug)."""
+    from botocore.exceptions import EndpointConnectionError, NoCredentialsError
+
+    if isinstance(err, (CommandError, SettingsError)):
+        return str(err)
+    if isinstance(err, EndpointConnectionError):
+        return f"nothing answers at {err.kwargs.get('endpoint_url')}: is the endpoint up? (local: beer-platform stack up --detach)"
+    if isinstance(err, NoCredentialsError):
+        return "no AWS credentials: configure boto3 (environment, profile or role)"
+    message = str(err).strip().splitlines()[0] if str(err).strip() else ""
+    return f"{type(err).__name__}: {message} (run with --debug for the traceback)"
 
 
 if __name__ == "__main__":

@@ -1,1 +1,2 @@
-"""The asset graph, one module per stage: punkapi -> beer_events -> raw_beers -> cleaned_beers -> beers_table."""
+"""The asset graph, one module per group (ingestion, lake, catalog, ml, serving), each asset beside
+its checks. `definitions.py` loads every asset and check found here."""

@@ -2,29 +2,30 @@
 
 
 import time
+import warnings
 
 from dagster import (
+    AssetCheckSeverity,
+    BetaWarning,
+    build_column_schema_change_checks,
     AssetCheckResult,
     AssetCheckSpec,
     AssetExecutionContext,
     MaterializeResult,
     MetadataValue,
-    asset,
 )
 
-from beer_platform.assets.common import EAGER, OWNERS, column_schema
+from beer_platform.assets.common import EAGER, column_schema, platform_asset
 from beer_platform.assets.lake import cleaned_beers
 from beer_platform.core.cleaning import CLEANED_SCHEMA
 from beer_platform.resources import AWSResource, NamesResource, QueryResource
 from beer_platform.stages.catalog import publish_table
 
 
-@asset(
+@platform_asset(
     deps=[cleaned_beers],
     group_name="catalog",
     kinds={"glue", "sql"},
-    owners=OWNERS,
-    code_version="1",
     automation_condition=EAGER,
     check_specs=[
         AssetCheckSpec(
@@ -65,4 +66,11 @@ def beers_table(context: AssetExecutionContext, aws: AWSResource, names: NamesRe
         check_name="queryable",
         passed=rows > 0,
         metadata={"engine": result.engine, "sql": sql, "rows_in_latest_partition": rows},
+    )
+
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", BetaWarning)  # beta in 1.13, and exactly the check wanted
+    beers_table_schema_checks = build_column_schema_change_checks(
+        assets=[beers_table], severity=AssetCheckSeverity.WARN
     )

@@ -1,10 +1,26 @@
-"""What every asset of the platform shares: ownership, and the cleaned table's column schema."""
+"""What every asset of the platform shares: its owner, its code version, the automation, previews."""
 
 from __future__ import annotations
 
-from dagster import AutomationCondition, TableColumn, TableSchema
+from collections.abc import Callable
+from typing import Any
+
+from dagster import AssetsDefinition, AutomationCondition, TableColumn, TableSchema, asset
+
+from beer_platform.assets.code_version import source_version
 
 OWNERS = ["team:data-platform"]
+
+
+def platform_asset(**kwargs: Any) -> Callable[[Callable[..., Any]], AssetsDefinition]:
+    """Dagster's `@asset`, owned by the team, with its code version derived from the source that
+    computes it (see `code_version`): a change to that code marks the asset changed in the UI,
+    and `ibu_model` retrains."""
+
+    def decorate(fn: Callable[..., Any]) -> AssetsDefinition:
+        return asset(owners=OWNERS, code_version=source_version(fn), **kwargs)(fn)
+
+    return decorate
 
 COLUMN_DESCRIPTIONS = {
     "id": "PunkAPI beer id",

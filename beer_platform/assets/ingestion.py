@@ -1,9 +1,9 @@
 """The source (PunkAPI) and the stream it is published to (beer_events)."""
 
 
-from dagster import AssetExecutionContext, AssetSpec, MaterializeResult, MetadataValue, asset
+from dagster import AssetExecutionContext, AssetSpec, MaterializeResult, MetadataValue
 
-from beer_platform.assets.common import OWNERS
+from beer_platform.assets.common import OWNERS, platform_asset
 from beer_platform.resources import AWSResource, NamesResource, PunkAPIResource
 from beer_platform.stages.ingestion import ingest
 
@@ -16,12 +16,10 @@ punkapi = AssetSpec(
 )
 
 
-@asset(
+@platform_asset(
     deps=[punkapi],
     group_name="ingestion",
     kinds={"python", "kinesis"},
-    owners=OWNERS,
-    code_version="1",
     description=(
         "Every beer of the PunkAPI catalogue published to the Kinesis stream, one record per beer "
         "(partition key = id). Fetches the whole catalogue before publishing anything; publishes a "
@@ -39,6 +37,7 @@ def beer_events(
     return MaterializeResult(
         metadata={
             "dagster/row_count": report.fetched,
+            "summary": f"{report.published} published to {names.stream}",
             "records_published": report.published,
             "already_published_at": report.already_published_at or "",
             "content_sha256": report.content_sha256,

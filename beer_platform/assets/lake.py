@@ -2,9 +2,12 @@
 
 
 import time
+import warnings
 
 import polars as pl
 from dagster import (
+    BetaWarning,
+    build_column_schema_change_checks,
     AssetCheckResult,
     AssetCheckSeverity,
     AssetCheckSpec,
@@ -12,22 +15,19 @@ from dagster import (
     AssetKey,
     MaterializeResult,
     MetadataValue,
-    asset,
 )
 
-from beer_platform.assets.common import EAGER, OWNERS, column_schema, markdown_table
+from beer_platform.assets.common import EAGER, column_schema, markdown_table, platform_asset
 from beer_platform.assets.ingestion import beer_events
 from beer_platform.core.cleaning import CLEANED_SCHEMA, find_anomalies
 from beer_platform.resources import AWSResource, NamesResource
 from beer_platform.stages import cleaned, raw
 
 
-@asset(
+@platform_asset(
     deps=[beer_events],
     group_name="lake",
     kinds={"python", "s3"},
-    owners=OWNERS,
-    code_version="1",
     automation_condition=EAGER,
     description=(
         "The stream's records landed exactly as received (gzipped JSON lines, one part per ingestion "
@@ -72,12 +72,10 @@ CLEANED_CHECKS = [
 ]  # fmt: skip
 
 
-@asset(
+@platform_asset(
     deps=[raw_beers],
     group_name="lake",
     kinds={"polars", "s3", "parquet"},
-    owners=OWNERS,
-    code_version="1",
     automation_condition=EAGER,
     check_specs=CLEANED_CHECKS,
     metadata={"dagster/column_schema": column_schema(CLEANED_SCHEMA)},
@@ -132,4 +130,11 @@ def cleaned_beers(context: AssetExecutionContext, aws: AWSResource, names: Names
         passed=not rejected,
         severity=AssetCheckSeverity.WARN,
         metadata={"rejected": len(rejected)},
+    )
+
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", BetaWarning)  # beta in 1.13, and exactly the check wanted
+    cleaned_beers_schema_checks = build_column_schema_change_checks(
+        assets=[cleaned_beers], severity=AssetCheckSeverity.WARN
     )

@@ -9,11 +9,10 @@ from dagster import (
     AssetExecutionContext,
     MaterializeResult,
     MetadataValue,
-    asset,
 )
 
 from beer_platform.assets.catalog import beers_table
-from beer_platform.assets.common import EAGER, OWNERS
+from beer_platform.assets.common import EAGER, platform_asset
 from beer_platform.core.features import FEATURES, training_rows
 from beer_platform.core.model_gate import judge
 from beer_platform.resources import AWSResource, NamesResource
@@ -23,12 +22,10 @@ from beer_platform.stages.catalog import read_latest_partition
 MODEL_CHECK = "better_than_baseline_and_current"
 
 
-@asset(
+@platform_asset(
     deps=[beers_table],
     group_name="ml",
     kinds={"scikit-learn", "bentoml"},
-    owners=OWNERS,
-    code_version="1",
     automation_condition=EAGER,
     check_specs=[
         AssetCheckSpec(
@@ -59,8 +56,9 @@ def ibu_model(context: AssetExecutionContext, aws: AWSResource, names: NamesReso
     if _same_model(current, data_version, context.assets_def.code_versions_by_key[context.asset_key]):
         # Same data, same training code: the model in the store is this run's model already.
         context.log.info(f"{current['tag']} was trained on this data with this code: kept")
-        yield MaterializeResult(metadata={**_rounded(current["metadata"]["metrics"]), "model_tag": current["tag"],
-                                          "data_version": data_version, "retrained": False})  # fmt: skip
+        kept = current["metadata"]["metrics"]
+        yield MaterializeResult(metadata={**_rounded(kept), "model_tag": current["tag"], "data_version": data_version,
+                                          "retrained": False, "summary": _headline(current["tag"] + " kept", kept)})  # fmt: skip
         yield AssetCheckResult(check_name=MODEL_CHECK, passed=True, metadata={"kept": current["tag"]})
         return
     context.log.info(f"training on {snapshot.table} partition {snapshot.partition}: {counts}")
@@ -86,6 +84,7 @@ def ibu_model(context: AssetExecutionContext, aws: AWSResource, names: NamesReso
             **_rounded(metrics),
             "retrained": True,
             "model_tag": tag or "(not saved: see the check)",
+            "summary": _headline(tag or "not saved (see the check)", metrics),
             "previous_model_tag": (current or {}).get("tag", ""),
             "dagster/uri": export_uri,
             "features": MetadataValue.json(FEATURES),
@@ -113,6 +112,11 @@ def ibu_model(context: AssetExecutionContext, aws: AWSResource, names: NamesReso
             ),
         },
     )
+
+
+def _headline(model: str, metrics: dict[str, float]) -> str:
+    return (f"{model}: CV MAE {metrics['cv_mae']:.2f} (mean predictor {metrics['baseline_cv_mae']:.2f}), "
+            f"R2 {metrics['cv_r2']:.3f}")  # fmt: skip
 
 
 def _rounded(metrics: dict[str, float]) -> dict[str, float]:

@@ -3,20 +3,18 @@
 import tempfile
 import time
 
-from dagster import AssetExecutionContext, Failure, MaterializeResult, MetadataValue, asset
+from dagster import AssetExecutionContext, Failure, MaterializeResult, MetadataValue
 
-from beer_platform.assets.common import EAGER, OWNERS
+from beer_platform.assets.common import EAGER, platform_asset
 from beer_platform.assets.ml import ibu_model
 from beer_platform.resources import AWSResource, NamesResource
 from beer_platform.settings import ensure_bentoml_home
 
 
-@asset(
+@platform_asset(
     deps=[ibu_model],
     group_name="serving",
     kinds={"bentoml", "lambda", "docker"},
-    owners=OWNERS,
-    code_version="1",
     automation_condition=EAGER,
     description=(
         "`bentoml build` of the service with the latest ibu_model, a Lambda container image context "
@@ -43,7 +41,8 @@ def ibu_model_lambda(context: AssetExecutionContext, aws: AWSResource, names: Na
     if live == model["tag"]:
         # Idempotent: the live version already serves this model (a bento build is never byte-identical).
         context.log.info(f"{names.lambda_function}:{names.lambda_alias} already serves {live}: nothing deployed")
-        return MaterializeResult(metadata={"model": live, "deployed": False, "reason": "already live"})
+        return MaterializeResult(metadata={"model": live, "deployed": False, "reason": "already live",
+                                           "summary": f"{live} already live"})  # fmt: skip
 
     engine = lambda_api.container_engine()
     with tempfile.TemporaryDirectory(prefix="ibu-lambda-") as work:
@@ -57,6 +56,8 @@ def ibu_model_lambda(context: AssetExecutionContext, aws: AWSResource, names: Na
             "model": done.model,
             "bento": done.bento,
             "deployed": True,
+            "summary": f"{names.lambda_function}: version {summary['version']} on {summary['alias']}, cold start "
+            f"{report.cold_total_s:.2f}s, warm p50 {report.warm_p50_ms:.2f} ms",
             "function": names.lambda_function,
             "version": summary["version"],
             "alias": summary["alias"],

@@ -1,0 +1,36 @@
+"""The command line speaks to people: a mistake gets one line saying what is wrong and what to do,
+a non-zero exit, and no traceback unless asked for with --debug."""
+
+from __future__ import annotations
+
+import pytest
+
+from beer_platform_tests.conftest import run_cli
+
+
+@pytest.mark.parametrize(
+    ("env", "says"),
+    [
+        ({"BEER_PLATFORM_ENV": "aws", "PUNKAPI_BASE_URL": ""}, "BEER_PLATFORM_ENV=aws needs PUNKAPI_BASE_URL"),
+        ({"BEER_PLATFORM_ENV": "prod"}, "BEER_PLATFORM_ENV must be 'local' or 'aws', not 'prod'"),
+    ],
+)
+def test_a_settings_error_is_one_line_not_a_traceback(env, says, tmp_path):
+    done = run_cli("query", "SELECT 1", env={"BEER_PLATFORM_STACK_DIR": str(tmp_path), **env})
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [f"beer-platform: {done.stderr.split(': ', 1)[1].strip()}"]
+    assert says in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("command", [["query", "SELECT count(*) FROM beers"], ["lambda", "rollback"]])
+def test_commands_that_need_the_local_stack_say_how_to_start_it(command, tmp_path):
+    done = run_cli(*command, env={"BEER_PLATFORM_STACK_DIR": str(tmp_path), "BEER_PLATFORM_ENV": "local"})
+    assert done.returncode == 1
+    assert done.stderr.strip() == "beer-platform: the local stack is not running: beer-platform stack up --detach"
+
+
+def test_debug_shows_the_traceback(tmp_path):
+    done = run_cli("--debug", "query", "SELECT 1", env={"BEER_PLATFORM_STACK_DIR": str(tmp_path),
+                                                         "BEER_PLATFORM_ENV": "prod"})  # fmt: skip
+    assert done.returncode != 0
+    assert "Traceback" in done.stderr and "SettingsError" in done.stderr
