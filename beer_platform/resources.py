@@ -8,7 +8,7 @@ from dagster import ConfigurableResource
 from dagster_aws.utils import ResourceWithBoto3Configuration
 from pydantic import PrivateAttr
 
-from beer_platform.aws.clients import DEFAULT_MAX_ATTEMPTS, AwsClients
+from beer_platform.aws.clients import AwsClients
 
 from beer_platform.aws.query import AthenaQuery, DuckDBGlueQuery, QueryResult
 from beer_platform.names import ResourceNames
@@ -26,23 +26,12 @@ class AWSResource(ResourceWithBoto3Configuration):
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AWSResource:
-        return cls(
-            region_name=settings.region,
-            endpoint_url=settings.aws_endpoint_url,
-            aws_access_key_id=settings.aws_access_key_id,
-            aws_secret_access_key=settings.aws_secret_access_key,
-            max_attempts=DEFAULT_MAX_ATTEMPTS,
-        )
+        return cls(**AwsClients.from_settings(settings).config())
 
     @property
     def clients(self) -> AwsClients:
         if self._clients is None:
-            self._clients = AwsClients(
-                region_name=self.region_name, endpoint_url=self.endpoint_url,
-                aws_access_key_id=self.aws_access_key_id, aws_secret_access_key=self.aws_secret_access_key,
-                aws_session_token=self.aws_session_token, profile_name=self.profile_name,
-                max_attempts=self.max_attempts, use_ssl=self.use_ssl, verify=self.verify,
-            )  # fmt: skip
+            self._clients = AwsClients(**{name: getattr(self, name) for name in AwsClients().config()})
         return self._clients
 
     def client(self, service: str) -> Any:

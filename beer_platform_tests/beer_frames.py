@@ -8,7 +8,11 @@ from beer_platform.core.cleaning import CLEANED_SCHEMA
 from beer_platform.local.punkapi_replica import load_beers
 
 
+def beers_frame(beers: list[dict]) -> pl.DataFrame:
+    """PunkAPI records as cleaned rows: exactly `CLEANED_SCHEMA` (id, name, 7 numbers)."""
+    return pl.DataFrame([{field: beer.get(field) for field in CLEANED_SCHEMA} for beer in beers], schema=CLEANED_SCHEMA)
+
+
 def shipped_beers() -> pl.DataFrame:
-    """325 rows with exactly `CLEANED_SCHEMA` (id, name, 7 numbers), sorted by id."""
-    rows = [{field: beer.get(field) for field in CLEANED_SCHEMA} for beer in load_beers()]
-    return pl.DataFrame(rows, schema=CLEANED_SCHEMA)
+    """325 rows, sorted by id."""
+    return beers_frame(load_beers())

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import subprocess
-import tempfile
 import sys
+import tempfile
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from beer_platform.aws.clients import AwsClients
 from beer_platform.local import stack
+from beer_platform.local.provision import provision
+from beer_platform.names import DEFAULT_NAMES, ResourceNames
 from beer_platform.settings import Settings, load_settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,6 +46,32 @@ def local_stack(stack_dir: Path) -> Iterator[dict]:
 @pytest.fixture(scope="session")
 def settings(local_stack: dict, stack_dir: Path) -> Settings:
     return load_settings({"BEER_PLATFORM_ENV": "local", "BEER_PLATFORM_STACK_DIR": str(stack_dir)})
+
+
+@pytest.fixture
+def own_settings(settings: Settings) -> Settings:
+    """The local stack's settings with resources of this test's own (buckets, stream, database,
+    repository, function), provisioned in the shared moto server: what other tests wrote is not
+    seen, and what this test writes is seen by no other test, whatever the order they run in."""
+    uid = uuid.uuid4().hex[:8]
+    names = dataclasses.replace(
+        DEFAULT_NAMES,
+        raw_bucket=f"t{uid}-raw", cleaned_bucket=f"t{uid}-cleaned", artifacts_bucket=f"t{uid}-artifacts",
+        stream=f"t{uid}-events", glue_database=f"t{uid}", athena_workgroup=f"t{uid}",
+        ecr_repository=f"t{uid}-ibu-model", lambda_function=f"t{uid}-ibu-model", lambda_role=f"t{uid}-ibu-model",
+    )  # fmt: skip
+    provision(settings.aws_endpoint_url, names)
+    return dataclasses.replace(settings, names=names)
+
+
+@pytest.fixture
+def own_names(own_settings: Settings) -> ResourceNames:
+    return own_settings.names
+
+
+@pytest.fixture
+def own_clients(own_settings: Settings) -> AwsClients:
+    return AwsClients.from_settings(own_settings)
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 300) -> subprocess.CompletedProcess:

@@ -85,6 +85,14 @@ class Target:
 # --- the bare app -----------------------------------------------------------------------------
 
 
+def error_body(error) -> dict:
+    """The 400 body, as BentoML renders a ValidationError."""
+    return {
+        "error": f"{error.error_count()} validation error for {error.title}",  # sic: BentoML's wording
+        "detail": error.errors(include_context=False, include_input=False),
+    }
+
+
 def bare_app(bentoml_home: str):
     """Starlette, one route, the same parsing, model and answer as the BentoML service."""
     os.environ["BENTOML_HOME"] = bentoml_home
@@ -96,7 +104,7 @@ def bare_app(bentoml_home: str):
     from starlette.routing import Route
 
     from beer_platform.serving import MODEL_NAME
-    from beer_platform.serving.schemas import MAX_BODY_BYTES, Prediction, PredictResponse, error_body, parse_beers
+    from beer_platform.serving.schemas import MAX_BODY_BYTES, Prediction, PredictResponse, parse_beers
     from beer_platform.serving.service import as_rows
 
     stored = bentoml.models.get(f"{MODEL_NAME}:latest")

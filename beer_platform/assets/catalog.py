@@ -2,12 +2,8 @@
 
 
 import time
-import warnings
 
 from dagster import (
-    AssetCheckSeverity,
-    BetaWarning,
-    build_column_schema_change_checks,
     AssetCheckResult,
     AssetCheckSpec,
     AssetExecutionContext,
@@ -15,7 +11,7 @@ from dagster import (
     MetadataValue,
 )
 
-from beer_platform.assets.common import EAGER, column_schema, platform_asset
+from beer_platform.assets.common import EAGER, column_schema, platform_asset, schema_change_checks
 from beer_platform.assets.lake import cleaned_beers
 from beer_platform.core.cleaning import CLEANED_SCHEMA
 from beer_platform.resources import AWSResource, NamesResource, QueryResource
@@ -69,8 +65,4 @@ def beers_table(context: AssetExecutionContext, aws: AWSResource, names: NamesRe
     )
 
 
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore", BetaWarning)  # beta in 1.13, and exactly the check wanted
-    beers_table_schema_checks = build_column_schema_change_checks(
-        assets=[beers_table], severity=AssetCheckSeverity.WARN
-    )
+beers_table_schema_checks = schema_change_checks(beers_table)

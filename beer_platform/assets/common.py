@@ -5,7 +5,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from dagster import AssetsDefinition, AutomationCondition, TableColumn, TableSchema, asset
+import warnings
+
+from dagster import (
+    AssetCheckSeverity,
+    AssetChecksDefinition,
+    AssetsDefinition,
+    AutomationCondition,
+    BetaWarning,
+    TableColumn,
+    TableSchema,
+    asset,
+    build_column_schema_change_checks,
+)
 
 from beer_platform.assets.code_version import source_version
 
@@ -42,6 +54,13 @@ def column_schema(schema: dict) -> TableSchema:
             for name, dtype in schema.items()
         ]
     )
+
+
+def schema_change_checks(assets_def: AssetsDefinition) -> list[AssetChecksDefinition]:
+    """Warns when the table's columns change between two materializations."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", BetaWarning)  # beta in 1.13, and exactly the check wanted
+        return list(build_column_schema_change_checks(assets=[assets_def], severity=AssetCheckSeverity.WARN))
 
 
 # Downstream assets follow their parents as soon as those update (and their checks pass).

@@ -2,12 +2,9 @@
 
 
 import time
-import warnings
 
 import polars as pl
 from dagster import (
-    BetaWarning,
-    build_column_schema_change_checks,
     AssetCheckResult,
     AssetCheckSeverity,
     AssetCheckSpec,
@@ -17,7 +14,7 @@ from dagster import (
     MetadataValue,
 )
 
-from beer_platform.assets.common import EAGER, column_schema, markdown_table, platform_asset
+from beer_platform.assets.common import EAGER, column_schema, schema_change_checks, markdown_table, platform_asset
 from beer_platform.assets.ingestion import beer_events
 from beer_platform.core.cleaning import CLEANED_SCHEMA, find_anomalies
 from beer_platform.resources import AWSResource, NamesResource
@@ -133,8 +130,4 @@ def cleaned_beers(context: AssetExecutionContext, aws: AWSResource, names: Names
     )
 
 
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore", BetaWarning)  # beta in 1.13, and exactly the check wanted
-    cleaned_beers_schema_checks = build_column_schema_change_checks(
-        assets=[cleaned_beers], severity=AssetCheckSeverity.WARN
-    )
+cleaned_beers_schema_checks = schema_change_checks(cleaned_beers)

@@ -79,10 +79,13 @@ class AwsClients:
         return cls(region_name=region_name, endpoint_url=endpoint_url, aws_access_key_id=key,
                    aws_secret_access_key=secret)  # fmt: skip
 
+    def config(self) -> dict[str, Any]:
+        """The configuration fields, as `make_client` (and dagster-aws's boto3 fields) name them."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.init}
+
     def client(self, service: str) -> Any:
         if service not in self._made:
-            config = {f.name: getattr(self, f.name) for f in fields(self) if f.init}
-            self._made[service] = make_client(service, **config)
+            self._made[service] = make_client(service, **self.config())
         return self._made[service]
 
     def credentials(self) -> tuple[str, str, str | None]:

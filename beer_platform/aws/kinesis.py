@@ -19,7 +19,6 @@ class PublishError(RuntimeError):
 @dataclass
 class PublishReport:
     records: int = 0
-    batches: int = 0
     put_calls: int = 0
     retried_records: int = 0
     # shard id -> [first, last] sequence number (as int: moto's are small, AWS's have 56 digits)
@@ -48,7 +47,6 @@ def publish(
     """
     report = PublishReport()
     for batch in batch_records(records):
-        report.batches += 1
         pending = batch
         for attempt in range(1, max_attempts + 1):
             response = client.put_records(

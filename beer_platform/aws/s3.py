@@ -34,12 +34,17 @@ def put_json(s3: Any, bucket: str, key: str, value: Any) -> None:
 
 
 def head_metadata(s3: Any, bucket: str, key: str) -> dict[str, str] | None:
+    """The object's user metadata, or None when there is no such object."""
     try:
         return s3.head_object(Bucket=bucket, Key=key)["Metadata"]
     except s3.exceptions.ClientError as err:
-        if err.response["Error"]["Code"] in ("404", "NoSuchKey", "NotFound"):
+        if err.response["Error"]["Code"] in ("404", "NoSuchKey", "NotFound"):  # HEAD has no body: a bare 404
             return None
         raise
+
+
+def exists(s3: Any, bucket: str, key: str) -> bool:
+    return head_metadata(s3, bucket, key) is not None
 
 
 def list_objects(s3: Any, bucket: str, prefix: str) -> list[StoredObject]:

@@ -10,7 +10,7 @@ lines, one stream record per line (see `raw_format.envelope`):
 
 `read_raw_jsonl` parses a part (`read_raw_parts` several) into envelope rows; `clean_beers` turns
 envelope rows into a `CleaningResult`: one row per beer id (`CLEANED_SCHEMA`) and the rows it had
-to reject. `find_anomalies` and `is_data_error` judge the published values.
+to reject. `find_anomalies` and `data_error_expr` judge the published values.
 """
 
 from __future__ import annotations
@@ -184,7 +184,7 @@ def clean_beers(raw: pl.DataFrame | pl.LazyFrame) -> CleaningResult:
 def find_anomalies(beers: pl.DataFrame) -> dict[str, list[int]]:
     """Ids per kind of implausible published value (every kind present, possibly empty).
 
-    Nulls are never anomalies. `is_data_error` marks the subset to keep out of model training.
+    Nulls are never anomalies. `data_error_expr` marks the subset to keep out of model training.
     """
     c = pl.col
     checks: dict[str, pl.Expr] = {
@@ -204,11 +204,6 @@ def data_error_expr() -> pl.Expr:
     """True where values are wrong rather than unusual: ibu == target_og, or ph outside 0-14."""
     wrong = (pl.col("ibu") == pl.col("target_og")) | ~pl.col("ph").is_between(0, 14)
     return wrong.fill_null(False).alias("is_data_error")
-
-
-def is_data_error(beers: pl.DataFrame) -> pl.Series:
-    """Boolean mask, aligned with `beers`, of the rows to leave out of model training."""
-    return beers.select(data_error_expr()).to_series()
 
 
 def _as_bytes(source: bytes | str | Iterable[bytes | str]) -> bytes:

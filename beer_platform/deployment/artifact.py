@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from beer_platform.aws import s3 as s3_ops
+
 ARTIFACT_PREFIX = "lambda/ibu-model-"
 
 
@@ -63,12 +65,8 @@ def upload(s3: Any, bucket: str, data: bytes, sha256: str | None = None) -> Arti
     """Store a packed context under its content-addressed key, unless it is already there."""
     digest = sha256 or hashlib.sha256(data).hexdigest()
     key = artifact_key(digest)
-    try:
-        s3.head_object(Bucket=bucket, Key=key)
+    if s3_ops.exists(s3, bucket, key):
         return Artifact(bucket, key, digest, len(data), uploaded=False)
-    except s3.exceptions.ClientError as err:
-        if err.response["Error"]["Code"] not in ("404", "NoSuchKey", "NotFound"):
-            raise
     s3.put_object(Bucket=bucket, Key=key, Body=data, ContentType="application/gzip", Metadata={"sha256": digest})
     return Artifact(bucket, key, digest, len(data), uploaded=True)
 

@@ -23,16 +23,12 @@ from typing import Any
 from beer_platform.deployment.artifact import unpack
 from beer_platform.deployment.events import function_url_event
 from beer_platform.deployment.harness import EventResult, HandlerCrashed, run_handler
+from beer_platform.serving.schemas import EXAMPLE_REQUEST
 
 __all__ = ["VerificationError", "VerificationReport", "function_url_event", "invoke_local", "verify"]
 
-BUZZ = {"name": "Buzz", "abv": 4.5, "target_fg": 1010, "target_og": 1044, "ebc": 20, "srm": 10, "ph": 4.4}
-GOOD_BATCH = [
-    BUZZ,
-    {"name": "Hello My Name Is Ingrid", "abv": 8.2, "target_fg": 1014, "target_og": 1076, "ebc": 20, "srm": 10,
-     "ph": 4.4},
-    {"name": "", "abv": 7.2, "target_fg": None, "target_og": None, "ebc": None, "srm": None, "ph": None},
-]  # fmt: skip
+GOOD_BATCH = EXAMPLE_REQUEST  # the OpenAPI example: named, unnamed and unknown values
+BUZZ = GOOD_BATCH[0]
 # name -> (body, the field the 4xx answer must name)
 BAD_INPUTS: dict[str, tuple[Any, str]] = {
     "bad_ph": ([{**BUZZ, "ph": 79}], "ph"),

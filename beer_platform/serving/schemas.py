@@ -113,10 +113,3 @@ def _with_paths(error: ValidationError) -> ValidationError:
         details.append({"type": PydanticCustomError(item["type"], message), "loc": item["loc"], "input": None})
     return ValidationError.from_exception_data("request body", details)
 
-
-def error_body(error: ValidationError) -> dict[str, Any]:
-    """The 400 body, as BentoML renders a ValidationError (the bare benchmark app reuses it)."""
-    return {
-        "error": f"{error.error_count()} validation error for {error.title}",  # sic: BentoML's wording
-        "detail": error.errors(include_context=False, include_input=False),
-    }

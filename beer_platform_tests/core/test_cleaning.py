@@ -18,7 +18,7 @@ from beer_platform.core.cleaning import (
     CleaningResult,
     clean_beers,
     find_anomalies,
-    is_data_error,
+    data_error_expr,
     read_raw_jsonl,
     read_raw_parts,
 )
@@ -89,7 +89,7 @@ def test_anomalies_on_real_dataset(real: CleaningResult) -> None:
     ]  # fmt: skip
     assert anomalies["abv_out_of_range"] == []
     assert anomalies["ibu_negative"] == anomalies["ebc_negative"] == anomalies["srm_negative"] == []
-    errors = real.beers.filter(is_data_error(real.beers))["id"].to_list()
+    errors = real.beers.filter(data_error_expr())["id"].to_list()
     assert errors == [137, 185, 317]
 
 

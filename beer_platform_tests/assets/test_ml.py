@@ -1,0 +1,56 @@
+"""ibu_model on its own, in a process of its own (BentoML fixes its model store once per process):
+trained through the Glue table of the test's own, saved to a fresh store, exported to S3."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from beer_platform.aws import s3 as s3_ops
+from beer_platform.local.punkapi_replica import load_beers
+from beer_platform.settings import SOURCE_ROOT
+from beer_platform_tests.assets.stage_inputs import put_table
+
+pytestmark = pytest.mark.integration
+
+MATERIALIZE_ALONE = """
+import dataclasses, json, sys
+import dagster as dg
+from beer_platform.assets.ml import ibu_model
+from beer_platform.names import ResourceNames
+from beer_platform.resources import build_resources
+from beer_platform.settings import load_settings
+
+names = ResourceNames(**json.loads(sys.argv[1]))
+settings = dataclasses.replace(load_settings(), names=names)
+result = dg.materialize([ibu_model], resources=build_resources(settings))
+meta = result.asset_materializations_for_node("ibu_model")[0].metadata
+check = result.get_asset_check_evaluations()[0]
+print(json.dumps({"meta": {k: v.value for k, v in meta.items() if k != "evaluation_plot"}, "check": check.passed}))
+"""
+
+
+def test_ibu_model_alone_trains_through_the_table_and_saves_and_exports_the_model(own_settings, own_clients,
+                                                                                   stack_dir, tmp_path):  # fmt: skip
+    names = own_settings.names
+    put_table(own_clients, names, load_beers())
+    env = {**os.environ, "BENTOML_HOME": str(tmp_path / "bentoml"), "BEER_PLATFORM_STACK_DIR": str(stack_dir),
+           "BEER_PLATFORM_ENV": "local"}  # fmt: skip
+    done = subprocess.run([sys.executable, "-c", MATERIALIZE_ALONE, json.dumps(dataclasses.asdict(names))],
+                          cwd=SOURCE_ROOT, env=env, capture_output=True, text=True, timeout=600)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    meta = out["meta"]
+    assert out["check"] and meta["retrained"]
+    assert meta["training_table"] == f"{names.glue_database}.{names.glue_table}"
+    assert (meta["training_rows"], meta["left_out_missing_ibu"], meta["left_out_data_errors"]) == (317, 5, 3)
+    assert meta["cv_mae"] < meta["baseline_cv_mae"]
+    name, version = meta["model_tag"].split(":")
+    assert (tmp_path / "bentoml" / "models" / name / version / "saved_model.pkl").is_file()
+    bucket, key = meta["dagster/uri"].removeprefix("s3://").split("/", 1)
+    assert bucket == names.artifacts_bucket and s3_ops.get_bytes(own_clients.client("s3"), bucket, key)
