@@ -1,0 +1,92 @@
+"""The hop reference data: what each hop name in a recipe is, and its typical alpha acids.
+
+Pure: reads only the shipped `data/hop_alpha_acids.csv` (provenance in `data/SOURCE.md`, a copy
+of `shared/data/hops/`). One row per name the PunkAPI dataset uses in `ingredients.hops`, with
+its kind (`KINDS`), the variety it was matched to and that variety's typical alpha-acid %.
+
+`match_hop` looks a name up. A name is compared with accents, case and punctuation ignored
+("Hallertauer Mittelfruh" is "Hallertauer Mittelfrüh", "mt hood" is "Mt.Hood"), against the
+names in the table and the varieties' own names ("Fuggle", "Magnum GR"). Anything else is no
+match (None): a caller reports it, it never becomes a hop with no bitterness.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from dataclasses import dataclass
+from importlib import resources
+from typing import Literal
+
+import polars as pl
+
+HopKind = Literal["hop", "blend", "extract", "not_a_hop"]
+# hop: one variety; blend: two varieties in one addition (alpha = their mean); extract: hop
+# extract, no variety alpha known; not_a_hop: fruit, spice, sugar, wood... listed among the hops.
+KINDS: tuple[HopKind, ...] = ("hop", "blend", "extract", "not_a_hop")
+
+REFERENCE_SCHEMA = pl.Schema(
+    {
+        "name_in_dataset": pl.String,
+        "additions": pl.Int64,
+        "kind": pl.Enum(KINDS),
+        "variety": pl.String,
+        "typical_alpha_acid_pct": pl.Float64,
+    }
+)
+
+
+@dataclass(frozen=True)
+class HopMatch:
+    """What a hop name was matched to. `variety` and `alpha_acid_pct` are None for extracts and
+    non-hops (an extract's alpha is an assumption of whoever uses it, see `tinseth`)."""
+
+    kind: HopKind
+    variety: str | None
+    alpha_acid_pct: float | None
+
+
+@functools.cache
+def reference() -> pl.DataFrame:
+    """The shipped table (`REFERENCE_SCHEMA`), one row per hop name of the dataset."""
+    source = resources.files("beer_platform.core").joinpath("data/hop_alpha_acids.csv")
+    return pl.read_csv(source.read_bytes(), schema=REFERENCE_SCHEMA)
+
+
+def match_hop(name: str) -> HopMatch | None:
+    """The reference entry for `name` (spelling as in the dataset, or a variety's name), or None."""
+    return _index().get(normalise(name))
+
+
+def known_names() -> list[str]:
+    """Every name the reference knows, as the dataset spells it, sorted case-insensitively."""
+    return sorted(reference()["name_in_dataset"], key=str.casefold)
+
+
+def alpha_acid_pct(variety: str) -> float:
+    """The typical alpha-acid % of a matched variety (a blend's `a+b` included); KeyError otherwise."""
+    return _alpha_by_variety()[variety]
+
+
+def normalise(name: str) -> str:
+    """Lower-case ASCII words: accents dropped, every run of punctuation or space one space."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return " ".join(re.split(r"[^a-z0-9]+", ascii_name.lower())).strip()
+
+
+@functools.cache
+def _index() -> dict[str, HopMatch]:
+    index: dict[str, HopMatch] = {}
+    for row in reference().iter_rows(named=True):
+        match = HopMatch(row["kind"], row["variety"], row["typical_alpha_acid_pct"])
+        index[normalise(row["name_in_dataset"])] = match
+        if row["kind"] == "hop":  # a variety's own name (not a blend's "a+b") is a name too
+            index.setdefault(normalise(row["variety"]), match)
+    return index
+
+
+@functools.cache
+def _alpha_by_variety() -> dict[str, float]:
+    rows = reference().filter(pl.col("variety").is_not_null())
+    return dict(zip(rows["variety"], rows["typical_alpha_acid_pct"], strict=True))
