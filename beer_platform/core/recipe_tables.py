@@ -1,0 +1,95 @@
+"""The two recipe tables of the lake, built from PunkAPI records: `beer_hops` and `recipes`.
+
+Pure polars, no I/O. Input: PunkAPI beer objects as published (the `data` of raw-zone envelopes),
+one per beer (latest-wins is the caller's, as for `cleaning.clean_beers`), as dicts or a polars
+frame of them. Each record goes through `recipes.parse_recipe` with unknown hop names allowed: such
+an addition is kept with `kind` and `variety` null, for a check to flag (never counted as 0 IBU).
+A record whose recipe has any other problem is left out of both tables and listed in `rejected`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import polars as pl
+
+from beer_platform.core.hop_reference import KINDS
+from beer_platform.core.recipes import HopAddition, RecipeError, parse_recipe
+
+# One row per entry of a beer's `ingredients.hops`, in published order (`addition`: its index).
+BEER_HOPS_SCHEMA = pl.Schema(
+    {
+        "beer_id": pl.Int64,
+        "addition": pl.Int32,
+        "name": pl.String,  # as published
+        "variety": pl.String,  # matched; null for extracts, non-hops and unknown names
+        "kind": pl.Enum(KINDS),  # null: the name matched nothing in the hop reference
+        "grams": pl.Float64,  # converted; null for a non-hop in no unit of mass (ml, total)
+        "amount_value": pl.Float64,  # as published
+        "amount_unit": pl.String,  # as published
+        "add": pl.String,  # as published
+        "boil_minutes": pl.Float64,  # from `add`; null where it names no time
+        "dry_hop": pl.Boolean,  # added cold: dry hop, fv, secondary, maturation, wood ageing
+        "attribute": pl.String,  # as published
+    }
+)
+# One row per beer (null where the record does not say).
+RECIPES_SCHEMA = pl.Schema(
+    {
+        "beer_id": pl.Int64,
+        "volume_litres": pl.Float64,  # the batch, into the fermenter
+        "boil_volume_litres": pl.Float64,
+        "attenuation_level": pl.Float64,  # %, as published
+    }
+)
+REJECTED_SCHEMA = pl.Schema({"beer_id": pl.Int64, "reason": pl.String})
+
+
+@dataclass(frozen=True)
+class RecipeTables:
+    beer_hops: pl.DataFrame  # BEER_HOPS_SCHEMA, sorted by beer_id, addition
+    recipes: pl.DataFrame  # RECIPES_SCHEMA, sorted by beer_id
+    rejected: pl.DataFrame  # REJECTED_SCHEMA: beer_id (null if it had none) and every problem
+
+
+def recipe_tables(records: pl.DataFrame | Iterable[Mapping[str, Any]]) -> RecipeTables:
+    """`beer_hops`, `recipes` and the rejected records, from PunkAPI records."""
+    hop_rows: list[dict[str, Any]] = []
+    recipe_rows: list[dict[str, Any]] = []
+    rejected: list[dict[str, Any]] = []
+    for record in records.iter_rows(named=True) if isinstance(records, pl.DataFrame) else records:
+        beer_id = record.get("id") if isinstance(record, Mapping) else None
+        if isinstance(beer_id, bool) or not isinstance(beer_id, int) or beer_id < 1:
+            rejected.append({"beer_id": None, "reason": "id missing or not a positive integer"})
+            continue
+        try:
+            recipe = parse_recipe(record, known_names_only=False)
+        except RecipeError as error:
+            rejected.append({"beer_id": beer_id, "reason": str(error)})
+            continue
+        recipe_rows.append(
+            {
+                "beer_id": beer_id,
+                "volume_litres": recipe.volume_litres,
+                "boil_volume_litres": recipe.boil_volume_litres,
+                "attenuation_level": recipe.attenuation_level,
+            }
+        )
+        for index, hop in enumerate(recipe.hops or ()):
+            hop_rows.append({"beer_id": beer_id, "addition": index, **asdict(hop)})
+    return RecipeTables(
+        beer_hops=pl.DataFrame(hop_rows, schema=BEER_HOPS_SCHEMA).sort("beer_id", "addition"),
+        recipes=pl.DataFrame(recipe_rows, schema=RECIPES_SCHEMA).sort("beer_id"),
+        rejected=pl.DataFrame(rejected, schema=REJECTED_SCHEMA),
+    )
+
+
+def hop_additions(beer_hops: pl.DataFrame) -> dict[int, tuple[HopAddition, ...]]:
+    """`beer_hops` rows back as each beer's `HopAddition`s, in published order."""
+    by_beer: dict[int, list[HopAddition]] = {}
+    fields = [name for name in BEER_HOPS_SCHEMA if name not in ("beer_id", "addition")]
+    for row in beer_hops.sort("beer_id", "addition").iter_rows(named=True):
+        by_beer.setdefault(row["beer_id"], []).append(HopAddition(**{name: row[name] for name in fields}))
+    return {beer_id: tuple(additions) for beer_id, additions in by_beer.items()}

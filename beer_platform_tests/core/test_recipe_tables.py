@@ -1,0 +1,86 @@
+"""The beer_hops and recipes tables for the whole dataset, a few known beers, and bad records."""
+
+from __future__ import annotations
+
+import copy
+import io
+import json
+
+import polars as pl
+import pytest
+
+from beer_platform.core.recipe_tables import (
+    BEER_HOPS_SCHEMA, RECIPES_SCHEMA, REJECTED_SCHEMA, hop_additions, recipe_tables,
+)  # fmt: skip
+from beer_platform.core.recipes import parse_recipe
+from beer_platform.local.punkapi_replica import load_beers
+
+
+@pytest.fixture(scope="module")
+def tables():
+    return recipe_tables(load_beers())
+
+
+def test_the_whole_dataset_gives_one_row_per_addition_and_per_beer(tables) -> None:
+    assert tables.beer_hops.schema == BEER_HOPS_SCHEMA and tables.beer_hops.height == 1817
+    assert tables.recipes.schema == RECIPES_SCHEMA and tables.recipes.height == 325
+    assert tables.rejected.schema == REJECTED_SCHEMA and tables.rejected.is_empty()
+    assert tables.beer_hops["kind"].null_count() == 0  # every name matched
+    assert tables.beer_hops["beer_id"].n_unique() == 324  # AB:19 (169) lists no hops
+
+
+def test_buzz_rows(tables) -> None:
+    buzz = tables.beer_hops.filter(pl.col("beer_id") == 1)
+    assert buzz.select("name", "variety", "kind", "grams", "add", "boil_minutes", "dry_hop", "attribute").rows() == [
+        ("Fuggles", "fuggle", "hop", 25.0, "start", 60.0, False, "bitter"),
+        ("First Gold", "first gold", "hop", 25.0, "start", 60.0, False, "bitter"),
+        ("Fuggles", "fuggle", "hop", 37.5, "middle", 30.0, False, "flavour"),
+        ("First Gold", "first gold", "hop", 37.5, "middle", 30.0, False, "flavour"),
+        ("Cascade", "cascade", "hop", 37.5, "end", 5.0, False, "flavour"),
+    ]
+    assert tables.recipes.filter(pl.col("beer_id") == 1).row(0) == (1, 20.0, 25.0, 75.0)
+
+
+def test_jack_hammer_extract_and_dry_hops(tables) -> None:
+    jack = tables.beer_hops.filter(pl.col("beer_id") == 168)
+    extract = jack.filter(pl.col("kind") == "extract").select("name", "variety", "grams", "boil_minutes").rows()
+    assert extract == [("Columbus Extract", None, 30.0, 60.0)]
+    assert jack.filter(pl.col("dry_hop"))["grams"].sum() == 300.0
+    assert (jack.filter(pl.col("dry_hop"))["boil_minutes"] == 0).all()
+
+
+def test_units_and_untimed_additions_as_published(tables) -> None:
+    rows = tables.beer_hops.filter(pl.col("beer_id").is_in([247, 265, 283]) & (pl.col("kind") == "not_a_hop"))
+    by_name = {row["name"]: row for row in rows.iter_rows(named=True)}
+    assert by_name["Apricot Juice"]["grams"] == 1000.0 and by_name["Apricot Juice"]["amount_unit"] == "kilogram"
+    assert by_name["Cold Brew Coffee"]["grams"] is None and by_name["Cold Brew Coffee"]["amount_value"] == 160.0
+    assert by_name["Dark Muscavado"]["add"] == "Additions" and by_name["Dark Muscavado"]["boil_minutes"] is None
+    assert tables.recipes.filter(pl.col("beer_id") == 169)["attenuation_level"].to_list() == [None]
+
+
+def test_unknown_names_are_kept_unmatched_and_bad_records_rejected() -> None:
+    misspelt, negative, no_id = (copy.deepcopy(beer) for beer in load_beers()[:3])
+    misspelt["ingredients"]["hops"][0]["name"] = "Fugles"
+    negative["ingredients"]["hops"][1]["amount"]["value"] = -3
+    del no_id["id"]
+    tables = recipe_tables([misspelt, negative, no_id])
+    unmatched = tables.beer_hops.filter(pl.col("kind").is_null())
+    assert unmatched.select("beer_id", "addition", "name", "variety").rows() == [(1, 0, "Fugles", None)]
+    assert tables.rejected.rows() == [
+        (2, "ingredients.hops[1].amount.value: must not be negative, got -3"),
+        (None, "id missing or not a positive integer"),
+    ]
+    assert tables.recipes["beer_id"].to_list() == [1]  # a rejected record is in neither table
+    assert set(tables.beer_hops["beer_id"]) == {1}
+
+
+def test_a_frame_of_records_as_polars_reads_json_lines_gives_the_same_tables(tables) -> None:
+    lines = "\n".join(json.dumps(beer) for beer in load_beers())
+    from_frame = recipe_tables(pl.read_ndjson(io.StringIO(lines), infer_schema_length=None))
+    assert from_frame.beer_hops.equals(tables.beer_hops) and from_frame.recipes.equals(tables.recipes)
+
+
+def test_rows_read_back_as_the_parsed_additions(tables) -> None:
+    by_beer = hop_additions(tables.beer_hops)
+    for beer in load_beers():
+        assert by_beer.get(beer["id"], ()) == parse_recipe(beer).hops
