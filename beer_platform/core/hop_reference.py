@@ -25,6 +25,7 @@ HopKind = Literal["hop", "blend", "extract", "not_a_hop"]
 # hop: one variety; blend: two varieties in one addition (alpha = their mean); extract: hop
 # extract, no variety alpha known; not_a_hop: fruit, spice, sugar, wood... listed among the hops.
 KINDS: tuple[HopKind, ...] = ("hop", "blend", "extract", "not_a_hop")
+HOP_KINDS: frozenset[HopKind] = frozenset({"hop", "blend", "extract"})  # the kinds with alpha acids
 
 REFERENCE_SCHEMA = pl.Schema(
     {

@@ -49,6 +49,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from beer_platform.core import cross_validation, tinseth
 from beer_platform.core.features import FEATURES
+from beer_platform.core.hop_reference import HOP_KINDS
 from beer_platform.core.recipe_tables import hop_additions
 from beer_platform.core.recipes import HopAddition, RecipeError, parse_recipe
 from beer_platform.core.training import (
@@ -85,7 +86,7 @@ def model_hops(additions: Iterable[HopAddition]) -> tuple[Hop, ...]:
     for addition in additions:
         if addition.kind is None:
             raise ValueError(f"hop {addition.name!r} matches nothing in the hop reference")
-        if addition.kind != "not_a_hop":
+        if addition.kind in HOP_KINDS:
             alpha = tinseth.addition_alpha_pct(addition.kind, addition.variety)
             hops.append((alpha, float(addition.grams), float(addition.boil_minutes), addition.dry_hop))
     return tuple(hops)

@@ -29,7 +29,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from beer_platform.core.hop_reference import HopKind, match_hop, normalise
+from beer_platform.core.hop_reference import HOP_KINDS, HopKind, match_hop, normalise
 
 MASS_UNITS: dict[str, float] = {"grams": 1.0, "gram": 1.0, "g": 1.0, "kilograms": 1000.0, "kilogram": 1000.0, "kg": 1000.0}
 NON_MASS_UNITS: frozenset[str] = frozenset({"ml", "total"})
@@ -173,7 +173,7 @@ def _addition(hop: Any, path: str, problems: list[tuple[str, str]], known_names_
             if grams is not None and grams > MAX_GRAMS:
                 problems.append((f"{path}.amount.value", f"must be at most {MAX_GRAMS:,.0f} grams"))
         elif key in NON_MASS_UNITS:
-            if kind in ("hop", "blend", "extract"):
+            if kind in HOP_KINDS:
                 problems.append((f"{path}.amount.unit", f"{unit!r} is not a mass: a hop's amount is in grams or kilograms"))
             # else a non-hop (or an unknown name, flagged as such): its grams are unknown, its alpha nil
         else:
@@ -190,7 +190,7 @@ def _addition(hop: Any, path: str, problems: list[tuple[str, str]], known_names_
         elif stage[0] is not None and stage[0] > MAX_BOIL_MINUTES:
             problems.append((f"{path}.add", f"{stage[0]:g} minutes of boil is more than {MAX_BOIL_MINUTES:g}"))
             stage = None
-        elif stage[0] is None and kind not in (None, "not_a_hop"):
+        elif stage[0] is None and kind in HOP_KINDS:
             problems.append((f"{path}.add", f"{add!r} gives no boil time, which a hop needs"))
 
     attribute = hop.get("attribute")
@@ -232,16 +232,27 @@ def _number(
 ) -> float | None:
     if value is None and not required:
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+    number = _as_float(value)
+    if number is None:
         problems.append((path, "must be a number"))
+    elif number < 0 <= low:
+        problems.append((path, f"must not be negative, got {number:g}"))
+    elif not low <= number <= high:
+        problems.append((path, f"must be between {low:,g} and {high:,.0f}, got {number:g}"))
+    else:
+        return number
+    return None
+
+
+def _as_float(value: Any) -> float | None:
+    """A JSON number as a finite float; None for anything else (bool, text, NaN, inf, 10**400)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
-    if value < 0 and low >= 0:
-        problems.append((path, f"must not be negative, got {value:g}"))
+    try:
+        number = float(value)
+    except OverflowError:
         return None
-    if not low <= value <= high:
-        problems.append((path, f"must be between {low:,g} and {high:,.0f}, got {value:g}"))
-        return None
-    return float(value)
+    return number if math.isfinite(number) else None
 
 
 def _join(path: str, field: str) -> str:

@@ -81,6 +81,8 @@ def _with_hop(**changes: Any) -> dict[str, Any]:
         ({"value": -5}, "[0].ingredients.hops[2].amount.value", "must not be negative, got -5"),
         ({"value": "25"}, "[0].ingredients.hops[2].amount.value", "must be a number"),
         ({"value": float("inf")}, "[0].ingredients.hops[2].amount.value", "must be a number"),
+        ({"value": 10**400}, "[0].ingredients.hops[2].amount.value", "must be a number"),  # no float holds it
+        ({"value": True}, "[0].ingredients.hops[2].amount.value", "must be a number"),
         ({"value": 20_000, "unit": "kilograms"}, "[0].ingredients.hops[2].amount.value", "must be at most 10,000,000 grams"),
         ({"unit": "ounces"}, "[0].ingredients.hops[2].amount.unit", "unknown unit 'ounces'"),
         ({"unit": "ml"}, "[0].ingredients.hops[2].amount.unit", "'ml' is not a mass"),
