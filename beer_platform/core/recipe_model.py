@@ -53,9 +53,10 @@ from beer_platform.core.hop_reference import HOP_KINDS
 from beer_platform.core.recipe_tables import hop_additions
 from beer_platform.core.recipes import HopAddition, RecipeError, parse_recipe
 from beer_platform.core.training import (
-    N_TREES, SEED, BeerFeatures, FastExtraTreesRegressor, Log1pTargetRegressor, single_row_predict_ms,
+    SEED, BeerFeatures, FastExtraTreesRegressor, Log1pTargetRegressor, single_row_predict_ms,
 )  # fmt: skip
 
+N_TREES = 100  # the figures above are for this forest, whatever the card model's becomes
 INPUT_COLUMNS: list[str] = [*FEATURES, "volume_litres", "hops"]
 _OG, _VOLUME, _HOPS = FEATURES.index("target_og"), len(FEATURES), len(FEATURES) + 1
 # Boil stages by minutes, named as PunkAPI's `add` words: 45 minutes or more of boil bitters
