@@ -44,16 +44,19 @@ import polars as pl
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.dummy import DummyRegressor
 from sklearn.linear_model import LinearRegression
+from sklearn.model_selection import RepeatedKFold
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
-from beer_platform.core import cross_validation, tinseth
+from beer_platform.core import tinseth
 from beer_platform.core.features import FEATURES
+from beer_platform.core.group_folds import repeated_group_folds
 from beer_platform.core.hop_reference import HOP_KINDS
 from beer_platform.core.recipe_tables import hop_additions
 from beer_platform.core.recipes import HopAddition, RecipeError, parse_recipe
 from beer_platform.core.training import (
-    SEED, BeerFeatures, FastExtraTreesRegressor, Log1pTargetRegressor, single_row_predict_ms,
+    CV_REPEATS, CV_SPLITS, SEED, BeerFeatures, FastExtraTreesRegressor, Log1pTargetRegressor, TrainedModel,
+    cross_validated, single_row_predict_ms,
 )  # fmt: skip
 
 N_TREES = 100  # the figures above are for this forest, whatever the card model's becomes
@@ -228,23 +231,33 @@ def fit(X: np.ndarray, y: np.ndarray, seed: int = SEED) -> Pipeline:
     return build_pipeline(seed).fit(X, y)
 
 
-# --- evaluation ----------------------------------------------------------------------------------
+# --- training and evaluation ---------------------------------------------------------------------
 
 
-def evaluate(X: np.ndarray, y: np.ndarray, seed: int = SEED) -> dict[str, float]:
-    """The recipe model under the project's protocol (`cross_validation`), beside the figures it is
-    judged against: `cv_*` (random folds), `grouped_cv_*` (beers sharing a hop schedule in one
-    fold), `tinseth_cv_*` (the estimate alone, calibrated), `baseline_cv_*` (the mean), each with
-    `_std`; `rows` and `single_row_predict_ms`. The keys `model_gate.judge` reads are there."""
+def train(X: np.ndarray, y: np.ndarray, seed: int = SEED) -> TrainedModel:
+    """Evaluate the recipe model on the card model's protocol, then fit it on every row, once.
+
+    The same `training.TrainedModel` as `training.train` gives: `metrics` has `rows`, `cv_*`
+    (random folds) with `_std`, `baseline_cv_*` (the mean predictor) and `single_row_predict_ms`,
+    the keys `model_gate.judge` reads; beside them `grouped_cv_*` (beers sharing a hop schedule
+    kept in one fold) and `tinseth_cv_*` (the estimate alone, calibrated), each with `_std`.
+    """
+    folds = list(RepeatedKFold(n_splits=CV_SPLITS, n_repeats=CV_REPEATS, random_state=seed).split(X))
+    grouped_folds = repeated_group_folds(hop_schedule_groups(X), seed)
     metrics: dict[str, float] = {"rows": float(len(y))}
-    runs = {
-        "": (build_pipeline, None),
-        "grouped_": (build_pipeline, hop_schedule_groups(X)),
-        "tinseth_": (build_tinseth_pipeline, None),
-        "baseline_": (lambda _seed: DummyRegressor(), None),
-    }
-    for prefix, (build, groups) in runs.items():
-        for name, value in cross_validation.cv_metrics(build, X, y, seed, groups).items():
-            metrics[f"{prefix}{name}"] = value
-    metrics["single_row_predict_ms"] = single_row_predict_ms(fit(X, y, seed), X[:1])
-    return metrics
+    scores, out_of_fold = cross_validated(build_pipeline(seed), X, y, folds)
+    metrics |= _summary("cv", scores)
+    metrics |= _summary("grouped_cv", cross_validated(build_pipeline(seed), X, y, grouped_folds)[0])
+    metrics |= _summary("tinseth_cv", cross_validated(build_tinseth_pipeline(seed), X, y, folds)[0])
+    baseline = cross_validated(DummyRegressor(), X, y, folds)[0]
+    metrics |= {f"baseline_cv_{name}": float(values.mean()) for name, values in baseline.items()}
+    pipeline = fit(X, y, seed)
+    metrics["single_row_predict_ms"] = single_row_predict_ms(pipeline, X[:1])
+    return TrainedModel(pipeline=pipeline, metrics=metrics, actual=y, out_of_fold=out_of_fold)
+
+
+def _summary(prefix: str, scores: dict[str, np.ndarray]) -> dict[str, float]:
+    summary = {}
+    for name, values in scores.items():
+        summary[f"{prefix}_{name}"], summary[f"{prefix}_{name}_std"] = float(values.mean()), float(values.std())
+    return summary

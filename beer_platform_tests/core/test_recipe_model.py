@@ -16,7 +16,7 @@ import polars as pl
 import pytest
 from sklearn.pipeline import Pipeline
 
-from beer_platform.core import cross_validation, model_gate, recipe_model, tinseth, training
+from beer_platform.core import model_gate, recipe_model, tinseth, training
 from beer_platform.core.features import training_rows
 from beer_platform.core.recipe_tables import recipe_tables
 from beer_platform.core.recipes import RecipeError
@@ -39,13 +39,18 @@ def X(rows: pl.DataFrame) -> np.ndarray:
 
 
 @pytest.fixture(scope="module")
-def metrics(X: np.ndarray, rows: pl.DataFrame) -> dict[str, float]:
-    return recipe_model.evaluate(X, training.target(rows))  # 4 x 25 fits: ~10 s, once
+def trained(X: np.ndarray, rows: pl.DataFrame) -> training.TrainedModel:
+    return recipe_model.train(X, training.target(rows))  # 3 x 25 fits and the mean's: ~10 s, once
 
 
 @pytest.fixture(scope="module")
-def pipeline(X: np.ndarray, rows: pl.DataFrame) -> Pipeline:
-    return recipe_model.fit(X, training.target(rows))
+def metrics(trained: training.TrainedModel) -> dict[str, float]:
+    return trained.metrics
+
+
+@pytest.fixture(scope="module")
+def pipeline(trained: training.TrainedModel) -> Pipeline:
+    return trained.pipeline
 
 
 def test_posted_punkapi_records_and_the_lake_tables_give_the_same_input(X: np.ndarray, rows: pl.DataFrame, pipeline: Pipeline) -> None:
@@ -60,7 +65,7 @@ def test_the_recipe_model_meets_its_goals_and_beats_the_card_model_and_the_physi
 ) -> None:
     assert metrics["rows"] == 317
     assert metrics["cv_mae"] <= 12.5 and metrics["cv_r2"] >= 0.70  # the goals
-    card = cross_validation.cv_metrics(training.build_pipeline, training.as_matrix(rows), training.target(rows), training.SEED)
+    card = training.train(rows).metrics  # the card model, same folds
     assert metrics["cv_mae"] < card["cv_mae"] and metrics["cv_r2"] > card["cv_r2"]
     assert metrics["cv_mae"] < metrics["tinseth_cv_mae"] < metrics["baseline_cv_mae"]
     # a new recipe's honest figure: worse than random folds, still better than the card model's random folds
@@ -68,6 +73,12 @@ def test_the_recipe_model_meets_its_goals_and_beats_the_card_model_and_the_physi
     assert all(math.isfinite(value) for value in metrics.values())
     assert min(value for key, value in metrics.items() if key.endswith("_std")) > 0
     assert model_gate.judge(metrics, None).passed
+
+
+def test_training_gives_what_the_card_model_gives_for_the_plots(trained: training.TrainedModel, X: np.ndarray) -> None:
+    assert np.isfinite(trained.out_of_fold).all() and len(trained.out_of_fold) == len(trained.actual) == len(X)
+    assert np.mean(np.abs(trained.out_of_fold - trained.actual)) < trained.metrics["baseline_cv_mae"]
+    np.testing.assert_array_equal(trained.pipeline.predict(X), recipe_model.fit(X, trained.actual).predict(X))
 
 
 def test_more_bittering_hops_predict_more_bitterness_and_dry_hops_less(pipeline: Pipeline) -> None:
