@@ -44,11 +44,6 @@ def trained(X: np.ndarray, rows: pl.DataFrame) -> training.TrainedModel:
 
 
 @pytest.fixture(scope="module")
-def metrics(trained: training.TrainedModel) -> dict[str, float]:
-    return trained.metrics
-
-
-@pytest.fixture(scope="module")
 def pipeline(trained: training.TrainedModel) -> Pipeline:
     return trained.pipeline
 
@@ -61,8 +56,9 @@ def test_posted_punkapi_records_and_the_lake_tables_give_the_same_input(X: np.nd
 
 
 def test_the_recipe_model_meets_its_goals_and_beats_the_card_model_and_the_physics_alone(
-    metrics: dict[str, float], rows: pl.DataFrame
+    trained: training.TrainedModel, rows: pl.DataFrame
 ) -> None:
+    metrics = trained.metrics
     assert metrics["rows"] == 317
     assert metrics["cv_mae"] <= 12.5 and metrics["cv_r2"] >= 0.70  # the goals
     card = training.train(rows).metrics  # the card model, same folds
