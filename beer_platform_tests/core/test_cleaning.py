@@ -103,7 +103,7 @@ def test_value_range_anomalies_ignore_nulls() -> None:
     assert anomalies["ibu_negative"] == anomalies["ebc_negative"] == anomalies["srm_negative"] == [1]
     assert anomalies["ph_out_of_range"] == [1]
     assert anomalies["ibu_equals_target_og"] == []
-    assert is_data_error(beers).to_list() == [True, False]
+    assert beers.select(data_error_expr()).to_series().to_list() == [True, False]
 
 
 def test_latest_arrival_wins_regardless_of_input_order() -> None:
