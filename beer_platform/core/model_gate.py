@@ -32,3 +32,16 @@ def judge(candidate: dict[str, float], current: dict[str, float] | None, toleran
                 f"by more than {tolerance:.0%} (limit {limit:.2f})"
             )
     return Verdict(passed=not reasons, reasons=reasons)
+
+
+def judge_models(
+    candidates: dict[str, dict[str, float]], current: dict[str, dict[str, float]] | None,
+    tolerance: float = MAE_TOLERANCE,
+) -> Verdict:
+    """`judge` for each model by name (e.g. the card and the recipe model, saved together): all must
+    pass, each against the current model of the same name; every reason names its model."""
+    reasons = []
+    for name, metrics in candidates.items():
+        verdict = judge(metrics, (current or {}).get(name), tolerance)
+        reasons += [f"{name} model: {reason}" for reason in verdict.reasons]
+    return Verdict(passed=not reasons, reasons=reasons)

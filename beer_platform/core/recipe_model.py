@@ -55,10 +55,10 @@ from beer_platform.core.features import FEATURES, NUMERIC_FEATURES
 from beer_platform.core.group_folds import repeated_group_folds
 from beer_platform.core.hop_reference import HOP_KINDS
 from beer_platform.core.recipe_tables import hop_additions
-from beer_platform.core.recipes import HopAddition, RecipeError, parse_recipe
+from beer_platform.core.recipes import HopAddition, Recipe, RecipeError, parse_recipe
 from beer_platform.core.training import (
     CV_REPEATS, CV_SPLITS, SEED, BeerFeatures, FastExtraTreesRegressor, Log1pTargetRegressor, TrainedModel,
-    cross_validated, single_row_predict_ms,
+    cross_validated, single_row_predict_ms, summarise,
 )  # fmt: skip
 
 N_TREES = 100  # the figures above are for this forest, whatever the card model's becomes
@@ -106,15 +106,18 @@ def as_matrix(records: Sequence[Mapping[str, Any]]) -> np.ndarray:
     problems: list[tuple[str, str]] = []
     for index, record in enumerate(records):
         try:
-            recipe = parse_recipe(record, path=f"[{index}]")
+            rows.append(input_row(record, parse_recipe(record, path=f"[{index}]")))
         except RecipeError as error:
             problems.extend(error.problems)
-            continue
-        hops = None if recipe.hops is None else model_hops(recipe.hops)
-        rows.append([*(record.get(field) for field in FEATURES), recipe.volume_litres, hops])
     if problems:
         raise RecipeError(problems)
-    return _matrix(rows)
+    return as_rows(rows)
+
+
+def input_row(record: Mapping[str, Any], recipe: Recipe) -> list[Any]:
+    """One row of `INPUT_COLUMNS`: the record's card fields and its parsed recipe (`parse_recipe`)."""
+    hops = None if recipe.hops is None else model_hops(recipe.hops)
+    return [*(record.get(field) for field in FEATURES), recipe.volume_litres, hops]
 
 
 def lake_matrix(beers: pl.DataFrame, beer_hops: pl.DataFrame, recipes: pl.DataFrame) -> np.ndarray:
@@ -131,10 +134,11 @@ def lake_matrix(beers: pl.DataFrame, beer_hops: pl.DataFrame, recipes: pl.DataFr
         except ValueError as error:
             raise ValueError(f"beer {beer_id}: {error}") from None
         rows.append([*(beer[field] for field in FEATURES), volumes.get(beer_id), hops])
-    return _matrix(rows)
+    return as_rows(rows)
 
 
-def _matrix(rows: list[list[Any]]) -> np.ndarray:
+def as_rows(rows: list[list[Any]]) -> np.ndarray:
+    """`input_row`s as the pipeline's input matrix."""
     matrix = np.empty((len(rows), len(INPUT_COLUMNS)), dtype=object)
     for i, row in enumerate(rows):
         matrix[i, :] = row  # cell by cell, so that a tuple of hops stays one cell
@@ -250,18 +254,12 @@ def train(X: np.ndarray, y: np.ndarray, seed: int = SEED) -> TrainedModel:
     grouped_folds = repeated_group_folds(hop_schedule_groups(X), seed)
     metrics: dict[str, float] = {"rows": float(len(y))}
     scores, out_of_fold = cross_validated(build_pipeline(seed), X, y, folds)
-    metrics |= _summary("cv", scores)
-    metrics |= _summary("grouped_cv", cross_validated(build_pipeline(seed), X, y, grouped_folds)[0])
-    metrics |= _summary("tinseth_cv", cross_validated(build_tinseth_pipeline(seed), X, y, folds)[0])
+    metrics |= summarise("cv", scores)
+    metrics |= summarise("grouped_cv", cross_validated(build_pipeline(seed), X, y, grouped_folds)[0])
+    metrics |= summarise("tinseth_cv", cross_validated(build_tinseth_pipeline(seed), X, y, folds)[0])
     baseline = cross_validated(DummyRegressor(), X, y, folds)[0]
     metrics |= {f"baseline_cv_{name}": float(values.mean()) for name, values in baseline.items()}
     pipeline = fit(X, y, seed)
     metrics["single_row_predict_ms"] = single_row_predict_ms(pipeline, X[:1])
     return TrainedModel(pipeline=pipeline, metrics=metrics, actual=y, out_of_fold=out_of_fold)
 
-
-def _summary(prefix: str, scores: dict[str, np.ndarray]) -> dict[str, float]:
-    summary = {}
-    for name, values in scores.items():
-        summary[f"{prefix}_{name}"], summary[f"{prefix}_{name}_std"] = float(values.mean()), float(values.std())
-    return summary

@@ -27,6 +27,7 @@ from collections.abc import Iterable
 
 from beer_platform.core import hop_reference
 from beer_platform.core.hop_reference import HopKind
+from beer_platform.core.recipes import HopAddition
 
 EXTRACT_ALPHA_ACID_PCT = 50.0
 
@@ -61,3 +62,18 @@ def addition_alpha_pct(kind: HopKind, variety: str | None) -> float:
     if variety is None:
         raise ValueError(f"a {kind} addition needs its matched variety")
     return hop_reference.alpha_acid_pct(variety)
+
+
+def addition_estimates(additions: Iterable[HopAddition], litres: float, original_gravity: float) -> list[float]:
+    """The IBU of each parsed addition (`recipes.parse_recipe`), in order: 0 for a dry hop, a
+    non-hop or an addition with no boil time. A name the reference did not match is a ValueError."""
+    estimates = []
+    for addition in additions:
+        if addition.kind is None:
+            raise ValueError(f"hop {addition.name!r} matches nothing in the hop reference")
+        alpha = addition_alpha_pct(addition.kind, addition.variety)
+        if alpha == 0.0 or addition.dry_hop or not addition.boil_minutes:
+            estimates.append(0.0)
+        else:
+            estimates.append(addition_ibu(alpha, addition.grams, litres, original_gravity, addition.boil_minutes))
+    return estimates

@@ -204,8 +204,7 @@ def train(rows: pl.DataFrame, seed: int = SEED) -> TrainedModel:
     folds = RepeatedKFold(n_splits=CV_SPLITS, n_repeats=CV_REPEATS, random_state=seed)
     metrics: dict[str, float] = {"rows": float(len(y))}
     scores, out_of_fold = cross_validated(build_pipeline(seed), X, y, folds.split(X))
-    for name, values in scores.items():
-        metrics[f"cv_{name}"], metrics[f"cv_{name}_std"] = float(values.mean()), float(values.std())
+    metrics |= summarise("cv", scores)
     baseline, _ = cross_validated(DummyRegressor(), X, y, folds.split(X))
     metrics |= {f"baseline_cv_{name}": float(values.mean()) for name, values in baseline.items()}
 
@@ -235,6 +234,14 @@ def cross_validated(
         out_of_fold[test_rows[first_pass]] = predicted[first_pass]
         seen[test_rows] = True
     return {name: np.array(values) for name, values in scores.items()}, out_of_fold
+
+
+def summarise(prefix: str, scores: dict[str, np.ndarray]) -> dict[str, float]:
+    """`cross_validated` scores as `<prefix>_<score>` means and `<prefix>_<score>_std` deviations."""
+    summary = {}
+    for name, values in scores.items():
+        summary[f"{prefix}_{name}"], summary[f"{prefix}_{name}_std"] = float(values.mean()), float(values.std())
+    return summary
 
 
 def _scores(actual: np.ndarray, predicted: np.ndarray) -> dict[str, float]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from beer_platform.core import tinseth
+from beer_platform.core.recipes import parse_recipe
+from beer_platform.local.punkapi_replica import load_beers
 
 
 @pytest.mark.parametrize(
@@ -34,3 +36,15 @@ def test_alpha_per_kind_of_addition() -> None:
     assert tinseth.addition_alpha_pct("not_a_hop", None) == 0.0
     with pytest.raises(ValueError, match="variety"):
         tinseth.addition_alpha_pct("hop", None)
+
+
+def test_each_parsed_addition_of_buzz_gets_its_share() -> None:
+    buzz = parse_recipe(load_beers()[0])  # 20 L at OG 1.044: Fuggles 4.3%, First Gold 7.8%, Cascade 7%
+    shares = tinseth.addition_estimates(buzz.hops, 20.0, 1.044)
+    expected = [(4.3, 25, 60), (7.8, 25, 60), (4.3, 37.5, 30), (7.8, 37.5, 30), (7.0, 37.5, 5)]
+    assert shares == pytest.approx([tinseth.addition_ibu(a, g, 20.0, 1.044, m) for a, g, m in expected])
+    dry = parse_recipe({"ingredients": {"hops": [
+        {"name": "Citra", "amount": {"value": 100, "unit": "grams"}, "add": "dry hop"},
+        {"name": "Cold Brew Coffee", "amount": {"value": 160, "unit": "ml"}, "add": "start"},
+    ]}})  # fmt: skip
+    assert tinseth.addition_estimates(dry.hops, 20.0, 1.05) == [0.0, 0.0]
