@@ -268,7 +268,8 @@ def build_parser() -> argparse.ArgumentParser:
     lambda_p.add_argument("--json", default="[]", help="invoke: a JSON list of beers, as POST /predict takes")
     lambda_p.set_defaults(func=_lambda)
 
-    query_p = sub.add_parser("query", help="run SQL over the Glue table (DuckDB locally, Athena in aws)")
+    query_p = sub.add_parser("query", help="run SQL over the Glue tables beers, beer_hops, recipes "
+                                           "(DuckDB locally, Athena in aws)")
     query_p.add_argument("sql")
     query_p.add_argument("--json", action="store_true")
     query_p.set_defaults(func=_query)

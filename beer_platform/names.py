@@ -21,6 +21,8 @@ class ResourceNames:
     stream_shards: int = 2
     glue_database: str = "beer_platform"
     glue_table: str = "beers"
+    glue_beer_hops_table: str = "beer_hops"
+    glue_recipes_table: str = "recipes"
     athena_workgroup: str = "beer-platform"
     ecr_repository: str = "beer-platform-ibu-model"
     lambda_function: str = "beer-platform-ibu-model"

@@ -48,6 +48,8 @@ class NamesResource(ConfigurableResource):
     stream_shards: int
     glue_database: str
     glue_table: str
+    glue_beer_hops_table: str
+    glue_recipes_table: str
     athena_workgroup: str
     ecr_repository: str
     lambda_function: str
@@ -79,7 +81,8 @@ class PunkAPIResource(ConfigurableResource):
 
 
 class QueryResource(ConfigurableResource):
-    """SQL over the Glue table: `duckdb` (local, reads Parquet from the S3 endpoint) or `athena`."""
+    """SQL over the Glue tables (beers, beer_hops, recipes): `duckdb` (local, reads Parquet from the S3
+    endpoint) or `athena`."""
 
     aws: AWSResource
     names: NamesResource
@@ -90,7 +93,8 @@ class QueryResource(ConfigurableResource):
         if self.engine == "athena":
             return AthenaQuery(self.aws.client("athena"), names.glue_database, names.athena_workgroup).run(sql)
         return DuckDBGlueQuery(
-            self.aws.client("glue"), names.glue_database, names.glue_table, self.aws.endpoint_url or "",
+            self.aws.client("glue"), names.glue_database,
+            [names.glue_table, names.glue_beer_hops_table, names.glue_recipes_table], self.aws.endpoint_url or "",
             self.aws.region_name or names.region, self.aws.clients.credentials(),
         ).run(sql)  # fmt: skip
 

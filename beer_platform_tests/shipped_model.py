@@ -6,20 +6,32 @@ from __future__ import annotations
 
 import argparse
 
-from beer_platform.core import training
-from beer_platform.core.features import FEATURES, training_rows
+from beer_platform.core import ibu_models, recipe_model, training
+from beer_platform.core.features import training_rows
+from beer_platform.core.recipe_tables import recipe_tables
+from beer_platform.local.punkapi_replica import load_beers
 from beer_platform.serving import model_store
 from beer_platform_tests.beer_frames import shipped_beers
 
 
+def shipped_models() -> ibu_models.IBUModels:
+    """Both models fit on the shipped dataset, unevaluated."""
+    rows, _ = training_rows(shipped_beers())
+    tables = recipe_tables(load_beers())
+    X = recipe_model.lake_matrix(rows, tables.beer_hops, tables.recipes)
+    return ibu_models.IBUModels(training.fit(rows), recipe_model.fit(X, training.target(rows)))
+
+
 def save_shipped_model(evaluate: bool) -> str:
-    rows, counts = training_rows(shipped_beers())
+    beers = shipped_beers()
+    rows, counts = training_rows(beers)
+    tables = recipe_tables(load_beers())
     if evaluate:
-        trained = training.train(rows)
-        pipeline, metrics = trained.pipeline, trained.metrics
+        trained = ibu_models.train(rows, tables.beer_hops, tables.recipes)
+        models, metrics = trained.models, trained.metrics
     else:
-        pipeline, metrics = training.fit(rows), {"rows": float(rows.height)}
-    return model_store.save_model(pipeline, metrics, training.content_hash(rows), FEATURES,
+        models, metrics = shipped_models(), {name: {"rows": float(rows.height)} for name in ibu_models.MODELS}
+    return model_store.save_model(models, metrics, ibu_models.data_version(beers, tables.beer_hops, tables.recipes),
                                   extra_metadata={"training_rows": counts, "source": "shipped dataset"})  # fmt: skip
 
 

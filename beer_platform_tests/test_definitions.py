@@ -101,4 +101,6 @@ def test_cleaned_table_declares_its_typed_schema_and_checks(graph):
     ]  # fmt: skip
     checks = {key.name for key in graph.asset_check_keys}
     assert {"ids_unique_and_present", "row_count_matches_api", "values_in_range", "no_rejected_records",
-            "queryable", "column_schema_change"} <= checks  # fmt: skip
+            "queryable", "column_schema_change", "hop_names_matched", "one_row_per_beer"} <= checks  # fmt: skip
+    hops = graph.get(dg.AssetKey("cleaned_beer_hops")).metadata["dagster/column_schema"]
+    assert ("kind", "string") in [(c.name, c.type) for c in hops.columns]

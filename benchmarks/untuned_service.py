@@ -12,8 +12,8 @@ import anyio
 import bentoml
 
 from beer_platform.serving import MODEL_NAME
-from beer_platform.serving.schemas import Beer, Prediction
-from beer_platform.serving.service import PredictInput, PredictOutput, as_rows
+from beer_platform.serving.schemas import PredictBatch, Prediction, predict_now
+from beer_platform.serving.service import PredictInput, PredictOutput
 
 # The same service name, so that BENTOML_CONFIG_OVERRIDES for "ibu_model_service" applies alike.
 @bentoml.service(name="ibu_model_service")
@@ -23,9 +23,8 @@ class UntunedIBUModelService:
     def __init__(self) -> None:
         stored = self.model_ref
         PredictOutput.model_tag = str(stored.tag)
-        self.pipeline = bentoml.sklearn.load_model(stored)
+        self.models = bentoml.sklearn.load_model(stored)
 
     @bentoml.api(route="/predict", input_spec=PredictInput, output_spec=PredictOutput)
-    async def predict(self, beers: list[Beer], /) -> list[Prediction]:
-        ibus = await anyio.to_thread.run_sync(self.pipeline.predict, as_rows(beers))
-        return [Prediction(ibu=round(float(ibu), 2)) for ibu in ibus]
+    async def predict(self, batch: PredictBatch, /) -> list[Prediction]:
+        return await anyio.to_thread.run_sync(predict_now, self.models, batch)

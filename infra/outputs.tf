@@ -38,6 +38,16 @@ output "glue_table" {
   value       = module.catalog.glue_table
 }
 
+output "glue_beer_hops_table" {
+  description = "Name of a Glue table the platform creates at run time."
+  value       = module.catalog.glue_beer_hops_table
+}
+
+output "glue_recipes_table" {
+  description = "Name of a Glue table the platform creates at run time."
+  value       = module.catalog.glue_recipes_table
+}
+
 output "athena_workgroup" {
   description = "Name of the Athena workgroup."
   value       = module.catalog.athena_workgroup

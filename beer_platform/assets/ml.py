@@ -1,4 +1,4 @@
-"""The product: the IBU model, trained on the lake's table and saved to the BentoML model store."""
+"""The product: the IBU models, trained on the lake's tables and saved to the BentoML model store."""
 
 import base64
 import time
@@ -7,14 +7,15 @@ from dagster import (
     AssetCheckResult,
     AssetCheckSpec,
     AssetExecutionContext,
+    Failure,
     MaterializeResult,
     MetadataValue,
 )
 
-from beer_platform.assets.catalog import beers_table
+from beer_platform.assets.catalog import beer_hops_table, beers_table, recipes_table
 from beer_platform.assets.common import EAGER, platform_asset
-from beer_platform.core.features import FEATURES, training_rows
-from beer_platform.core.model_gate import judge
+from beer_platform.core.features import training_rows
+from beer_platform.core.model_gate import judge_models
 from beer_platform.resources import AWSResource, NamesResource
 from beer_platform.settings import ensure_bentoml_home
 from beer_platform.stages.catalog import read_latest_partition
@@ -23,75 +24,99 @@ MODEL_CHECK = "better_than_baseline_and_current"
 
 
 @platform_asset(
-    deps=[beers_table],
+    deps=[beers_table, beer_hops_table, recipes_table],
     group_name="ml",
     kinds={"scikit-learn", "bentoml"},
     automation_condition=EAGER,
     check_specs=[
         AssetCheckSpec(
             MODEL_CHECK, asset="ibu_model", blocking=True,
-            description="The new model beats the mean predictor and is at most 5% worse (CV MAE) than the "
-            "model in the store; otherwise it is not saved and nothing downstream runs.",
+            description="Each of the two models (card, recipe) beats the mean predictor and is at most 5% worse "
+            "(CV MAE) than its namesake in the store; otherwise neither is saved and nothing downstream runs.",
         )  # fmt: skip
     ],
     description=(
-        "Predicts a beer's IBU from the fields a client can send (name, abv, target_fg, target_og, ebc, srm, "
-        "ph). Trained on beers_table's latest partition, read through the Glue catalog; evaluated with "
-        "repeated 5-fold CV against a mean predictor; saved to the BentoML model store as `ibu_model` and "
-        "exported to the artifacts bucket."
+        "Two models predicting a beer's IBU, saved together as `ibu_model` in the BentoML model store and "
+        "exported to the artifacts bucket: the recipe model (card fields plus per-stage hop grams per litre "
+        "and Tinseth features) for clients that send a recipe, the card model (name, abv, target_fg, "
+        "target_og, ebc, srm, ph) for those that do not. Trained on the latest partition of the beers, "
+        "beer_hops and recipes tables, read through the Glue catalog; both evaluated with repeated 5-fold "
+        "CV against a mean predictor, with a grouped CV by hop schedule and the Tinseth estimate alone beside."
     ),
 )
 def ibu_model(context: AssetExecutionContext, aws: AWSResource, names: NamesResource):
     ensure_bentoml_home()
     # scikit-learn and bentoml take seconds to import: only when training, not when the code loads.
-    from beer_platform.core import training
+    from beer_platform.core import ibu_models, training
+    from beer_platform.core.tinseth import EXTRACT_ALPHA_ACID_PCT
     from beer_platform.serving import model_store
 
     started = time.perf_counter()
-    s3 = aws.client("s3")
-    snapshot = read_latest_partition(aws.client("glue"), s3, names.glue_database, names.glue_table)
-    rows, counts = training_rows(snapshot.beers)
-    data_version = training.content_hash(snapshot.beers)
+    glue, s3 = aws.client("glue"), aws.client("s3")
+    snapshots = {table: read_latest_partition(glue, s3, names.glue_database, table)
+                 for table in (names.glue_table, names.glue_beer_hops_table, names.glue_recipes_table)}  # fmt: skip
+    beers, beer_hops, recipes = (snapshot.rows for snapshot in snapshots.values())
+    partitions = {snapshot.partition for snapshot in snapshots.values()}
+    if len(partitions) != 1:
+        raise Failure(f"the tables' latest partitions differ: { {s.table: s.partition for s in snapshots.values()} }")
+    [partition] = partitions
+    tables = [snapshot.table for snapshot in snapshots.values()]
+    rows, counts = training_rows(beers)
+    data_version = ibu_models.data_version(beers, beer_hops, recipes)
+    code_version = context.assets_def.code_versions_by_key[context.asset_key]
     current = model_store.latest_model_info()
-    if _same_model(current, data_version, context.assets_def.code_versions_by_key[context.asset_key]):
-        # Same data, same training code: the model in the store is this run's model already.
+    if _same_model(current, data_version, code_version):
+        # Same data, same training code: the models in the store are this run's models already.
         context.log.info(f"{current['tag']} was trained on this data with this code: kept")
-        kept = current["metadata"]["metrics"]
-        yield MaterializeResult(metadata={**_rounded(kept), "model_tag": current["tag"], "data_version": data_version,
-                                          "retrained": False, "summary": _headline(current["tag"] + " kept", kept)})  # fmt: skip
+        kept = model_store.stored_metrics(current)
+        yield MaterializeResult(metadata={"metrics": MetadataValue.json(ibu_models.rounded(kept)),
+                                          "model_tag": current["tag"], "data_version": data_version,
+                                          "retrained": False,
+                                          "summary": f"{current['tag']} kept: {ibu_models.headline(kept)}"})  # fmt: skip
         yield AssetCheckResult(check_name=MODEL_CHECK, passed=True, metadata={"kept": current["tag"]})
         return
-    context.log.info(f"training on {snapshot.table} partition {snapshot.partition}: {counts}")
-    trained = training.train(rows)
+    context.log.info(f"training on {tables} partition {partition}: {counts}")
+    trained = ibu_models.train(rows, beer_hops, recipes)
     metrics = trained.metrics
-    verdict = judge(metrics, (current or {}).get("metadata", {}).get("metrics"))
-    importances = training.feature_importances(trained.pipeline, rows)
-    plot = base64.b64encode(training.evaluation_plots(trained.actual, trained.out_of_fold)).decode()
+    previous = model_store.stored_metrics(current)
+    verdict = judge_models(metrics, previous)
+    importances = training.feature_importances(trained.card.pipeline, rows)
+    plots = {
+        name: base64.b64encode(training.evaluation_plots(model.actual, model.out_of_fold)).decode()
+        for name, model in (("card", trained.card), ("recipe", trained.recipe))
+    }
+    comparison = base64.b64encode(ibu_models.comparison_plot(
+        trained.card.actual, trained.card.out_of_fold, trained.recipe.out_of_fold, trained.tinseth_estimate,
+    )).decode()  # fmt: skip
 
     tag, export_uri = "", ""
     if verdict.passed:
         tag = model_store.save_model(
-            trained.pipeline, metrics, data_version, FEATURES,
-            extra_metadata={"training_rows": counts, "table": snapshot.table, "partition": snapshot.partition,
-                            "code_version": context.assets_def.code_versions_by_key[context.asset_key]},
+            trained.models, metrics, data_version,
+            extra_metadata={"training_rows": counts, "tables": tables, "partition": partition,
+                            "code_version": code_version},
         )  # fmt: skip
         export_uri = model_store.export_to_s3(tag, s3, names.artifacts_bucket)
     else:
-        context.log.warning("model not saved: " + "; ".join(verdict.reasons))
+        context.log.warning("models not saved: " + "; ".join(verdict.reasons))
 
     yield MaterializeResult(
         metadata={
-            **_rounded(metrics),
+            **{f"{name}_{key}": round(float(value), 4) for name, values in metrics.items() for key, value in values.items()},
             "retrained": True,
             "model_tag": tag or "(not saved: see the check)",
-            "summary": _headline(tag or "not saved (see the check)", metrics),
+            "summary": f"{tag or 'not saved (see the check)'}: {ibu_models.headline(metrics)}",
             "previous_model_tag": (current or {}).get("tag", ""),
             "dagster/uri": export_uri,
-            "features": MetadataValue.json(FEATURES),
-            "feature_importances": MetadataValue.json({k: round(v, 3) for k, v in importances.items()}),
-            "evaluation_plot": MetadataValue.md(f"![predicted vs actual, residuals](data:image/png;base64,{plot})"),
-            "training_table": snapshot.table,
-            "training_partition": snapshot.partition,
+            "comparison": MetadataValue.md(ibu_models.comparison_table(metrics)),
+            "comparison_plot": MetadataValue.md(f"![card, recipe, Tinseth vs listed IBU](data:image/png;base64,{comparison})"),
+            "card_evaluation_plot": MetadataValue.md(f"![card model](data:image/png;base64,{plots['card']})"),
+            "recipe_evaluation_plot": MetadataValue.md(f"![recipe model](data:image/png;base64,{plots['recipe']})"),
+            "extract_assumption": f"hop extracts: {EXTRACT_ALPHA_ACID_PCT:g}% alpha acids (pure CO2 extracts are "
+                                  "35-60%), boiled like hops; blends: the mean of their two varieties",
+            "card_feature_importances": MetadataValue.json({k: round(v, 3) for k, v in importances.items()}),
+            "training_tables": MetadataValue.json(tables),
+            "training_partition": partition,
             "training_rows": counts["training_rows"],
             "left_out_missing_ibu": counts["missing_ibu"],
             "left_out_data_errors": counts["data_error"],
@@ -105,22 +130,12 @@ def ibu_model(context: AssetExecutionContext, aws: AWSResource, names: NamesReso
         passed=verdict.passed,
         metadata={
             "reasons": MetadataValue.json(verdict.reasons),
-            "cv_mae": round(metrics["cv_mae"], 3),
-            "baseline_cv_mae": round(metrics["baseline_cv_mae"], 3),
-            "current_model_cv_mae": round(
-                (current or {}).get("metadata", {}).get("metrics", {}).get("cv_mae", float("nan")), 3
-            ),
+            **{f"{name}_cv_mae": round(values["cv_mae"], 3) for name, values in metrics.items()},
+            **{f"{name}_baseline_cv_mae": round(values["baseline_cv_mae"], 3) for name, values in metrics.items()},
+            **{f"current_{name}_cv_mae": round((previous or {}).get(name, {}).get("cv_mae", float("nan")), 3)
+               for name in metrics},  # fmt: skip
         },
     )
-
-
-def _headline(model: str, metrics: dict[str, float]) -> str:
-    return (f"{model}: CV MAE {metrics['cv_mae']:.2f} (mean predictor {metrics['baseline_cv_mae']:.2f}), "
-            f"R2 {metrics['cv_r2']:.3f}")  # fmt: skip
-
-
-def _rounded(metrics: dict[str, float]) -> dict[str, float]:
-    return {key: round(float(value), 4) for key, value in metrics.items()}
 
 
 def _same_model(current: dict | None, data_version: str, code_version: str | None) -> bool:

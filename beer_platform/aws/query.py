@@ -1,6 +1,6 @@
-"""SQL over the Glue table: DuckDB reading the table's Parquet from S3 locally, Athena in AWS.
+"""SQL over the Glue tables: DuckDB reading the tables' Parquet from S3 locally, Athena in AWS.
 
-Both resolve the table through the Glue catalog (location, partitions), as any lake user would.
+Both resolve the tables through the Glue catalog (location, partitions), as any lake user would.
 """
 
 from __future__ import annotations
@@ -37,13 +37,13 @@ def httpfs_extension_path() -> str:
 
 
 class DuckDBGlueQuery:
-    """Registers the Glue table as a DuckDB table of the same name, then runs SQL against it."""
+    """Registers each Glue table as a DuckDB table of the same name, then runs SQL against them."""
 
     def __init__(
-        self, glue: Any, database: str, table: str, endpoint_url: str, region: str,
+        self, glue: Any, database: str, tables: list[str], endpoint_url: str, region: str,
         credentials: tuple[str, str, str | None],
     ) -> None:  # fmt: skip
-        self.glue, self.database, self.table = glue, database, table
+        self.glue, self.database, self.tables = glue, database, tables
         self.endpoint_url, self.region, self.credentials = endpoint_url, region, credentials
 
     def _connect(self):
@@ -62,17 +62,25 @@ class DuckDBGlueQuery:
         return con
 
     def run(self, sql: str) -> QueryResult:
-        table = describe_table(self.glue, self.database, self.table)
         con = self._connect()
-        if not table.partitions:
-            raise QueryError(f"{self.database}.{self.table} has no partitions yet: materialize beers_table first")
-        globs = [location.rstrip("/") + "/*.parquet" for _, location in sorted(table.partitions.items())]
-        # A real table, not a view: duckdb 1.5.5 fails on aggregates over hive columns of a view.
-        con.execute(
-            f'CREATE TABLE "{self.table}" AS SELECT * FROM read_parquet(?, hive_partitioning = true, '
-            "hive_types_autocast = false)",
-            [globs],
-        )
+        registered = 0
+        for name in self.tables:
+            try:
+                table = describe_table(self.glue, self.database, name)
+            except self.glue.exceptions.EntityNotFoundException:
+                continue  # not published yet: a query naming it says so
+            if not table.partitions:
+                continue
+            globs = [location.rstrip("/") + "/*.parquet" for _, location in sorted(table.partitions.items())]
+            # A real table, not a view: duckdb 1.5.5 fails on aggregates over hive columns of a view.
+            con.execute(
+                f'CREATE TABLE "{name}" AS SELECT * FROM read_parquet(?, hive_partitioning = true, '
+                "hive_types_autocast = false)",
+                [globs],
+            )
+            registered += 1
+        if not registered:
+            raise QueryError(f"{self.database} has no table with partitions yet: materialize beers_table first")
         try:
             cursor = con.execute(sql)
         except Exception as err:  # duckdb raises many error types; all mean "bad query"

@@ -26,6 +26,8 @@ from typing import Any
 
 import polars as pl
 
+from beer_platform.core.recipes import RECIPE_FIELDS
+
 NUMERIC_FIELDS: tuple[str, ...] = ("abv", "ibu", "target_fg", "target_og", "ebc", "srm", "ph")
 
 CLEANED_SCHEMA = pl.Schema(
@@ -48,10 +50,19 @@ RAW_SCHEMA = pl.Schema(
         "data_base64": pl.String,
     }
 )
-# What the fallback parser produces: every scalar as text, for `clean_beers` to judge.
-_TEXT_SCHEMA = pl.Schema(
-    {**RAW_SCHEMA, "data": pl.Struct({name: pl.String for name in CLEANED_SCHEMA})}
+# With the recipe too (`read_raw_jsonl(..., with_recipe=True)`): its fields (`recipes.RECIPE_FIELDS`),
+# whatever their shape, each as its JSON text (polars writes a nested value back as JSON), decoded
+# by `recipe_tables.decoded_records` for the recipe tables. Only when asked: the nested hop lists
+# are most of a record's bytes.
+RAW_RECIPE_SCHEMA = pl.Schema(
+    {**RAW_SCHEMA, "data": pl.Struct({**CLEANED_SCHEMA, **{name: pl.String for name in RECIPE_FIELDS}})}
 )
+
+
+def _text_schema(with_recipe: bool) -> pl.Schema:
+    """What the fallback parser produces: every scalar as text, for `clean_beers` to judge."""
+    names = (*CLEANED_SCHEMA, *(RECIPE_FIELDS if with_recipe else ()))
+    return pl.Schema({**RAW_SCHEMA, "data": pl.Struct({name: pl.String for name in names})})
 
 _GZIP_MAGIC = b"\x1f\x8b"
 
@@ -62,34 +73,39 @@ class CleaningResult:
 
     `beers` has exactly `CLEANED_SCHEMA`, one row per id, sorted by id. `rejected` holds the input
     rows (all their columns) plus a `reason` column. Rejected rows take no part in latest-wins, so
-    a beer whose newest record is rejected keeps its previous good version.
+    a beer whose newest record is rejected keeps its previous good version. `recipe_source`, when
+    the recipe was read (`read_raw_jsonl(..., with_recipe=True)`): each beer's latest record's id
+    and recipe fields as JSON text, one row per row of `beers`, for `recipe_tables`.
     """
 
     beers: pl.DataFrame
     rejected: pl.DataFrame
+    recipe_source: pl.DataFrame | None = None
 
 
-def read_raw_jsonl(source: bytes | str | Iterable[bytes | str]) -> pl.DataFrame:
+def read_raw_jsonl(source: bytes | str | Iterable[bytes | str], with_recipe: bool = False) -> pl.DataFrame:
     """Parse one raw-zone part: gzipped or plain JSON-lines bytes or text, or its lines.
 
-    Returns envelope rows (`RAW_SCHEMA`) whose `data` struct holds only the 9 published fields.
+    Returns envelope rows (`RAW_SCHEMA`) whose `data` struct holds only the 9 published fields
+    (`RAW_RECIPE_SCHEMA`, with the recipe's fields as JSON text too, `with_recipe`).
     The fast path is polars' parser with that explicit schema. A record it cannot type (an id
     like "7" or 1.5, a number sent as text, `data` that is not an object) sends the whole part
     through a per-line Python parser that keeps every value as text, so that `clean_beers` rejects
     just the bad records. A line that is not a JSON object means a corrupt part: ValueError.
     """
     blob = _as_bytes(source)
+    schema = RAW_RECIPE_SCHEMA if with_recipe else RAW_SCHEMA
     if not blob.strip():
-        return RAW_SCHEMA.to_frame()
+        return schema.to_frame()
     try:
         # Polars sniffs gzip itself, and its gunzip is about twice as fast as the zlib module's.
         # On a 1M-record raw zone, no alternative was faster beyond the noise of a shared 2-core
         # machine: pyarrow.json, DuckDB's read_json (which also turns an id of 1.5 or true into
         # 2 or 1 silently), gunzip by zlib, isal or libdeflate first, msgspec. Parsing is the
         # cost: every byte of the nested fields is walked, then dropped.
-        frame = pl.read_ndjson(io.BytesIO(blob), schema=RAW_SCHEMA)
+        frame = pl.read_ndjson(io.BytesIO(blob), schema=schema)
     except pl.exceptions.PolarsError:  # ComputeError, SchemaError, ... all mean "not this schema"
-        return _read_as_text(gzip.decompress(blob) if blob.startswith(_GZIP_MAGIC) else blob)
+        return _read_as_text(gzip.decompress(blob) if blob.startswith(_GZIP_MAGIC) else blob, with_recipe)
     # The parser leaves a chunk per ~225 lines (4,400 for 1M records), which slows what follows
     # (clean_beers at 1M: 360 ms instead of 230); one copy here, on the part's worker thread
     # where it overlaps the other part's parse, costs less than that.
@@ -169,8 +185,9 @@ def clean_beers(raw: pl.DataFrame | pl.LazyFrame) -> CleaningResult:
         .sort("__id", "__arrival", pl.col("__sequence").str.len_bytes(), "__sequence")
         .filter(pl.col("__id").ne_missing(pl.col("__id").shift(-1)))
     )
+    winners = frame.select(pl.col("data").gather(latest["__row"]))
     beers = (
-        frame.select(pl.col("data").gather(latest["__row"]))
+        winners
         .with_columns(
             id=latest["__id"],
             name=_field("name", data_fields.get("name")),
@@ -178,7 +195,12 @@ def clean_beers(raw: pl.DataFrame | pl.LazyFrame) -> CleaningResult:
         )
         .select(pl.col(name).cast(dtype) for name, dtype in CLEANED_SCHEMA.items())
     )
-    return CleaningResult(beers=beers, rejected=rejected)
+    recipe_source = None
+    if set(RECIPE_FIELDS) <= set(data_fields):
+        recipe_source = winners.select(
+            id=latest["__id"], **{name: pl.col("data").struct.field(name).cast(pl.String) for name in RECIPE_FIELDS}
+        )
+    return CleaningResult(beers=beers, rejected=rejected, recipe_source=recipe_source)
 
 
 def find_anomalies(beers: pl.DataFrame) -> dict[str, list[int]]:
@@ -214,8 +236,10 @@ def _as_bytes(source: bytes | str | Iterable[bytes | str]) -> bytes:
     return b"\n".join(line if isinstance(line, bytes) else line.encode() for line in source)
 
 
-def _read_as_text(text: bytes) -> pl.DataFrame:
+def _read_as_text(text: bytes, with_recipe: bool = False) -> pl.DataFrame:
     """Slow, forgiving parse: one json.loads per line, every scalar kept as its JSON text."""
+    schema = _text_schema(with_recipe)
+    data_fields = list(schema["data"].to_schema())
     rows: list[dict[str, Any]] = []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
@@ -230,9 +254,9 @@ def _read_as_text(text: bytes) -> pl.DataFrame:
         data = record.get("data")
         row = {field: _as_text(record.get(field)) for field in (*ENVELOPE_FIELDS, "data_base64")}
         if isinstance(data, dict):
-            row["data"] = {name: _as_text(data.get(name)) for name in CLEANED_SCHEMA}
+            row["data"] = {name: _as_text(data.get(name)) for name in data_fields}
         rows.append(row)
-    return pl.DataFrame(rows, schema=_TEXT_SCHEMA)
+    return pl.DataFrame(rows, schema=schema)
 
 
 def _as_text(value: Any) -> str | None:

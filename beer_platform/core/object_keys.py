@@ -11,6 +11,8 @@ from datetime import date
 
 RAW_PREFIX = "beers"  # s3://<raw>/beers/ingestion_date=YYYY-MM-DD/part-0.jsonl.gz
 CLEANED_PREFIX = "beers"  # s3://<cleaned>/beers/ingestion_date=YYYY-MM-DD/part-0.parquet
+# The cleaned tables, each under its own prefix with the same partitioning (`cleaned_part_key`).
+CLEANED_TABLES: tuple[str, ...] = (CLEANED_PREFIX, "beer_hops", "recipes")
 PARTITION_KEY = "ingestion_date"
 STATE_PREFIX = "state"  # s3://<artifacts>/state/...: stream checkpoints, publication markers
 REJECTS_PREFIX = "_rejects"  # s3://<cleaned>/_rejects/ingestion_date=.../rejects.json
@@ -35,12 +37,15 @@ def raw_part_key(day: date | str) -> str:
     return partition_prefix(RAW_PREFIX, day) + "part-0.jsonl.gz"
 
 
-def cleaned_part_key(day: date | str) -> str:
-    return partition_prefix(CLEANED_PREFIX, day) + "part-0.parquet"
+def cleaned_part_key(day: date | str, table: str = CLEANED_PREFIX) -> str:
+    """The day's Parquet part of a cleaned table (`CLEANED_TABLES`): `beer_hops/ingestion_date=.../part-0.parquet`."""
+    return partition_prefix(table, day) + "part-0.parquet"
 
 
-def rejects_key(day: date | str) -> str:
-    return partition_prefix(REJECTS_PREFIX, day) + "rejects.json"
+def rejects_key(day: date | str, table: str = CLEANED_PREFIX) -> str:
+    """Records a cleaned table could not take: `rejects.json` (beers), `<table>-rejects.json` (the others)."""
+    name = "rejects.json" if table == CLEANED_PREFIX else f"{table}-rejects.json"
+    return partition_prefix(REJECTS_PREFIX, day) + name
 
 
 def state_key(*parts: str) -> str:

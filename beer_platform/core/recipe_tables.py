@@ -9,6 +9,7 @@ A record whose recipe has any other problem is left out of both tables and liste
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -16,7 +17,7 @@ from typing import Any
 import polars as pl
 
 from beer_platform.core.hop_reference import KINDS
-from beer_platform.core.recipes import HopAddition, RecipeError, parse_recipe
+from beer_platform.core.recipes import RECIPE_FIELDS, HopAddition, RecipeError, parse_recipe
 
 # One row per entry of a beer's `ingredients.hops`, in published order (`addition`: its index).
 BEER_HOPS_SCHEMA = pl.Schema(
@@ -93,3 +94,26 @@ def hop_additions(beer_hops: pl.DataFrame) -> dict[int, tuple[HopAddition, ...]]
     for row in beer_hops.sort("beer_id", "addition").iter_rows(named=True):
         by_beer.setdefault(row["beer_id"], []).append(HopAddition(**{name: row[name] for name in fields}))
     return {beer_id: tuple(additions) for beer_id, additions in by_beer.items()}
+
+
+def decoded_records(recipe_source: pl.DataFrame) -> list[dict[str, Any]]:
+    """`cleaning.CleaningResult.recipe_source` (id and each recipe field as JSON text) as records for
+    `recipe_tables`. A text that is not JSON was a JSON string (polars keeps those bare): kept as is."""
+    return [
+        {"id": row["id"], **{name: _decoded(row[name]) for name in RECIPE_FIELDS}}
+        for row in recipe_source.iter_rows(named=True)
+    ]
+
+
+def unmatched_hops(beer_hops: pl.DataFrame) -> pl.DataFrame:
+    """The additions whose name matched nothing in the hop reference (kind null): beer_id, addition, name."""
+    return beer_hops.filter(pl.col("kind").is_null()).select("beer_id", "addition", "name")
+
+
+def _decoded(text: str | None) -> Any:
+    if text is None:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text

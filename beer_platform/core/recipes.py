@@ -31,6 +31,7 @@ from typing import Any
 
 from beer_platform.core.hop_reference import HOP_KINDS, HopKind, match_hop, normalise
 
+RECIPE_FIELDS: tuple[str, ...] = ("volume", "boil_volume", "attenuation_level", "ingredients")  # what is read
 MASS_UNITS: dict[str, float] = {"grams": 1.0, "gram": 1.0, "g": 1.0, "kilograms": 1000.0, "kilogram": 1000.0, "kg": 1000.0}
 NON_MASS_UNITS: frozenset[str] = frozenset({"ml", "total"})
 VOLUME_UNITS: dict[str, float] = {"litres": 1.0, "litre": 1.0, "liters": 1.0, "liter": 1.0, "l": 1.0}

@@ -27,7 +27,7 @@ from beer_platform.serving.schemas import EXAMPLE_REQUEST
 
 __all__ = ["VerificationError", "VerificationReport", "function_url_event", "invoke_local", "verify"]
 
-GOOD_BATCH = EXAMPLE_REQUEST  # the OpenAPI example: named, unnamed and unknown values
+GOOD_BATCH = EXAMPLE_REQUEST  # the OpenAPI example: named, unnamed and unknown values, and a recipe
 BUZZ = GOOD_BATCH[0]
 # name -> (body, the field the 4xx answer must name)
 BAD_INPUTS: dict[str, tuple[Any, str]] = {
@@ -68,7 +68,7 @@ def _events(warm_calls: int) -> list[dict[str, Any]]:
     events += [{"name": name, "event": function_url_event("POST", "/predict", body)}
                for name, (body, _) in BAD_INPUTS.items()]  # fmt: skip
     events += [{"name": path.strip("/").replace(".", "_"), "event": function_url_event("GET", path)}
-               for path in ("/healthz", "/readyz", "/docs.json")]  # fmt: skip
+               for path in ("/healthz", "/readyz", "/docs.json", "/hops")]  # fmt: skip
     if warm_calls:
         events.append({"name": "warm", "event": function_url_event("POST", "/predict", [BUZZ]), "repeat": warm_calls})
     return events
@@ -93,15 +93,23 @@ def _check(run_results: dict[str, EventResult], model: str, warm_calls: int) -> 
 
     good = run_results["good_batch"]
     body = _json_body(good) or {}
-    ibus = [item.get("ibu") for item in body.get("predictions", [])] if isinstance(body, dict) else []
+    predictions = body.get("predictions", []) if isinstance(body, dict) else []
+    ibus = [item.get("ibu") for item in predictions]
     numbers = all(isinstance(v, (int, float)) and math.isfinite(v) for v in ibus)
     count = len(GOOD_BATCH)
-    expect(good.statuses == [200] and len(ibus) == count and numbers and body.get("model") == model,
-           f"POST /predict with {count} beers -> 200, {count} IBUs, model {model}", good)  # fmt: skip
+    answered_by = [item.get("model") for item in predictions]
+    expected = ["recipe" if "ingredients" in beer else "card" for beer in GOOD_BATCH]
+    expect(good.statuses == [200] and len(ibus) == count and numbers and body.get("model") == model
+           and answered_by == expected,
+           f"POST /predict with {count} beers -> 200, {count} IBUs ({', '.join(expected)}), model {model}",
+           good)  # fmt: skip
     for name, (_, field_name) in BAD_INPUTS.items():
         bad = run_results[name]
         expect(all(400 <= status < 500 for status in bad.statuses) and field_name in str(bad.response.get("body")),
                f"POST /predict {name} -> 4xx naming {field_name!r}", bad)  # fmt: skip
+    hops = run_results["hops"]
+    known = (_json_body(hops) or {}).get("hops", []) if hops.statuses == [200] else []
+    expect(len(known) > 100, "GET /hops -> 200 with the hop reference (the bento ships core/data)", hops)
     for name in ("healthz", "readyz"):
         expect(run_results[name].statuses == [200], f"GET /{name} -> 200", run_results[name])
     docs = run_results["docs_json"]

@@ -5,3 +5,4 @@ Imports nothing of the platform but `core` (the bento holds only `core/` and `se
 
 MODEL_NAME = "ibu_model"  # the model's name in the BentoML store
 SERVICE = "beer_platform.serving.service:IBUModelService"  # what `bentoml serve` and `bentoml build` take
+API_VERSION = "2.0.0"  # the HTTP API's (OpenAPI info.version): 2 added recipes, /tinseth and /hops

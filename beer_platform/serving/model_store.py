@@ -14,41 +14,52 @@ from typing import Any
 
 import bentoml
 from bentoml.exceptions import NotFound
-from sklearn.pipeline import Pipeline
-
+from beer_platform.core import recipe_model
+from beer_platform.core.features import FEATURES
+from beer_platform.core.ibu_models import CARD, MODELS, RECIPE, IBUModels
 from beer_platform.serving import MODEL_NAME
 
 
 def save_model(
-    pipeline: Pipeline,
-    metrics: dict[str, float],
+    models: IBUModels,
+    metrics: dict[str, dict[str, float]],
     data_version: str,
-    features: list[str],
     extra_metadata: dict[str, Any] | None = None,
 ) -> str:
-    """Save `pipeline` as a new version of `ibu_model`; returns its tag ("ibu_model:<version>").
+    """Save both models (`core.ibu_models.IBUModels`) as a new version of `ibu_model`; returns its
+    tag ("ibu_model:<version>").
 
-    The metadata carries the evaluation metrics, the training data's version (content hash) and
-    the input fields, so the current model can be compared with a candidate without loading it.
+    The metadata carries each model's evaluation metrics (`{"card": {...}, "recipe": {...}}`),
+    the training data's version (content hash) and each model's input columns, so the current
+    models can be compared with candidates without loading them.
     """
     metadata: dict[str, Any] = {
-        "metrics": {name: float(value) for name, value in metrics.items()},
+        "metrics": {model: {name: float(value) for name, value in values.items()} for model, values in metrics.items()},
         "data_version": data_version,
-        "features": list(features),
+        "inputs": {CARD: list(FEATURES), RECIPE: list(recipe_model.INPUT_COLUMNS)},
         **(extra_metadata or {}),
     }
-    labels = {"task": "regression", "target": "ibu", "data_version": data_version[:12]}
-    saved = bentoml.sklearn.save_model(
-        MODEL_NAME, pipeline, labels=labels, metadata=metadata, signatures={"predict": {"batchable": True}}
-    )
+    labels = {"task": "regression", "target": "ibu", "models": "+".join(MODELS), "data_version": data_version[:12]}
+    saved = bentoml.sklearn.save_model(MODEL_NAME, models, labels=labels, metadata=metadata)
     return str(saved.tag)
+
+
+def stored_metrics(info: dict[str, Any] | None) -> dict[str, dict[str, float]] | None:
+    """Each stored model's metrics from `latest_model_info()`, by name; None without a model.
+
+    A model saved before the recipe model existed holds the card model's metrics, flat.
+    """
+    if info is None:
+        return None
+    metrics = info["metadata"].get("metrics", {})
+    return {CARD: metrics} if "cv_mae" in metrics else metrics
 
 
 def latest_model_info() -> dict[str, Any] | None:
     """{"tag", "metadata", "labels", "created"} of the newest `ibu_model`, or None if there is none.
 
-    `metadata["metrics"]["cv_mae"]` is what a candidate must not exceed by more than 5%
-    (`core.model_gate.judge`).
+    `stored_metrics` reads each model's metrics from it: what a candidate of the same name must
+    not exceed by more than 5% in CV MAE (`core.model_gate.judge_models`).
     """
     try:
         model = bentoml.models.get(f"{MODEL_NAME}:latest")

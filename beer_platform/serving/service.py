@@ -1,43 +1,47 @@
-"""BentoML service: POST /predict with a JSON list of beers -> one predicted IBU per beer.
+"""BentoML service: the IBU models over HTTP.
 
-    bentoml serve beer_platform.serving.service:IBUModelService   (or serving.server.serve())
+    bentoml serve beer_platform.serving.service:IBUModelService   (or local.model_server)
 
-Request and errors: see `schemas`. Answer: `{"predictions": [{"ibu": 41.2}, ...], "model":
-"ibu_model:<version>"}`. BentoML adds `/healthz`, `/livez`, `/readyz`, `/metrics`, Swagger UI at
-`/` and the OpenAPI document at `/docs.json`. The newest `ibu_model` in the model store
-($BENTOML_HOME) when the process starts is served; restart to pick up a newer one.
+- `POST /predict`, a JSON list of beers -> one predicted IBU per beer: `{"predictions": [{"ibu":
+  41.2, "model": "card", "tinseth_ibu": null}, {"ibu": 57.8, "model": "recipe", "tinseth_ibu":
+  66.3}], "model": "ibu_model:<version>"}`; a beer with `ingredients.hops` is answered by the
+  recipe model (and carries the Tinseth estimate), one without by the card model;
+- `POST /tinseth`, a JSON list of recipes -> the Tinseth estimate of each, per addition too;
+- `GET /hops`: every hop name a recipe may use, with its kind and alpha acids.
+
+Requests and errors: see `schemas`; the OpenAPI document at `/docs.json` is `openapi`'s. BentoML
+adds `/healthz`, `/livez`, `/readyz`, `/metrics` and Swagger UI at `/`. The newest `ibu_model`
+in the model store ($BENTOML_HOME) when the process starts is served (both of its models);
+restart to pick up a newer one.
 """
 
 from __future__ import annotations
 
+import asyncio
 import gc
+import json
 import logging
 from http import HTTPStatus
 from typing import Any, ClassVar
 
 import bentoml
-import numpy as np
 from _bentoml_sdk.io_models import IORootModel  # not re-exported publicly; bentoml is pinned
 from bentoml.exceptions import BentoMLException
 from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
 
-from beer_platform.core.features import FEATURES
-from beer_platform.serving.microbatch import MicroBatcher
+from starlette.applications import Starlette
+from starlette.routing import Route
+
+from beer_platform.core.ibu_models import CARD, RECIPE, IBUModels
 from beer_platform.serving import MODEL_NAME
+from beer_platform.serving.microbatch import MicroBatcher
+from beer_platform.serving.openapi import DocumentedService
 from beer_platform.serving.schemas import (
-    BEERS,
-    EXAMPLE_REQUEST,
-    MAX_BATCH,
-    MAX_BODY_BYTES,
-    Beer,
-    Beers,
-    BodyTooLarge,
-    Prediction,
-    PredictResponse,
-    parse_beers,
-)
+    BEERS, EXAMPLE_REQUEST, MAX_BATCH, MAX_BODY_BYTES, TINSETH_RECIPES, BodyTooLarge, PredictBatch, Prediction,
+    PredictResponse, TinsethEstimate, TinsethResponse, known_hops, parse_predict, parse_tinseth, predictions,
+)  # fmt: skip
 
 # What each setting costs, measured with benchmarks/bench_serving.py (wrk, 16 clients, one-beer
 # requests, this shared 2-core machine; "CPU" = server CPU time per request):
@@ -69,8 +73,8 @@ SERVICE_CONFIG: dict[str, Any] = {
 INLINE_ROWS = 32  # batches up to this size are predicted on the event loop (~0.6 ms at most)
 
 
-class PredictInput(IORootModel[Beers]):
-    """The request body as a root-level list, parsed by `schemas.parse_beers`.
+class PredictInput(IORootModel[Any]):  # a PredictBatch (numpy rows: no pydantic type)
+    """The request body as a root-level list, parsed by `schemas.parse_predict` into each model's rows.
 
     Overriding `from_http_request` keeps every failure a 4xx: BentoML's own JSON path would
     answer 500 to a body that is not JSON, and accepts NaN.
@@ -85,7 +89,21 @@ class PredictInput(IORootModel[Beers]):
 
     @classmethod
     async def from_http_request(cls, request: Request, serde: Any) -> PredictInput:
-        return cls.model_construct(root=parse_beers(await _read_body(request)))
+        return cls.model_construct(root=parse_predict(await _read_body(request)))
+
+
+class TinsethInput(IORootModel[list[TinsethEstimate]]):
+    """The /tinseth body, estimated while parsing (`schemas.parse_tinseth`): the formula is cheap."""
+
+    __root_input__ = True
+
+    @classmethod
+    def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        return {**TINSETH_RECIPES.json_schema(*args, **kwargs), "root_input": True}
+
+    @classmethod
+    async def from_http_request(cls, request: Request, serde: Any) -> TinsethInput:
+        return cls.model_construct(root=parse_tinseth(await _read_body(request)))
 
 
 async def _read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
@@ -120,13 +138,6 @@ class _ClientErrorsAsInfo(logging.Filter):
         return True
 
 
-def as_rows(beers: list[Beer]) -> np.ndarray:
-    """The pipeline's input matrix (see `training.as_matrix`), built straight from the models."""
-    return np.array([[getattr(beer, field) for field in FEATURES] for beer in beers], dtype=object).reshape(
-        len(beers), len(FEATURES)
-    )
-
-
 class PredictOutput(IORootModel[list[Prediction]]):
     """The predictions, answered as a `PredictResponse` with the model's tag."""
 
@@ -142,9 +153,32 @@ class PredictOutput(IORootModel[list[Prediction]]):
         return Response(answer.model_dump_json(), media_type="application/json")
 
 
-@bentoml.service(name="ibu_model_service", **SERVICE_CONFIG)
+class TinsethOutput(IORootModel[list[TinsethEstimate]]):
+    @classmethod
+    def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        return TinsethResponse.model_json_schema(*args, **kwargs)
+
+    @classmethod
+    async def to_http_response(cls, obj: Any, serde: Any) -> Response:
+        return Response(TinsethResponse.model_construct(estimates=obj).model_dump_json(), media_type="application/json")
+
+
+_HOPS_BODY = known_hops().model_dump_json().encode()
+
+
+async def _hops(request: Request) -> Response:
+    return Response(_HOPS_BODY, media_type="application/json")
+
+
+# GET /hops: BentoML's apis are POST only; a mounted app at the root answers the paths it routes.
+HOPS_APP = Starlette(routes=[Route("/hops", _hops, methods=["GET"])])
+
+
+@bentoml.service(name="ibu_model_service", service_class=DocumentedService, **SERVICE_CONFIG)
+@bentoml.asgi_app(HOPS_APP, path="/")
 class IBUModelService:
-    """Predicts a beer's bitterness (IBU) from its name, strength, gravities, colour and pH."""
+    """Predicts a beer's bitterness (IBU) from its card (strength, gravities, colour, pH, name) and,
+    when it comes with one, its recipe (hop additions, batch volume)."""
 
     model_ref = bentoml.models.BentoModel(f"{MODEL_NAME}:latest")
 
@@ -152,14 +186,29 @@ class IBUModelService:
         stored = self.model_ref  # on an instance: the stored model "latest" resolved to, at start
         self.model_tag = PredictOutput.model_tag = str(stored.tag)
         logging.getLogger("bentoml._internal.server.http_app").addFilter(_ClientErrorsAsInfo())
-        self.pipeline = bentoml.sklearn.load_model(stored)
-        self.pipeline.predict(as_rows([Beer.model_validate(EXAMPLE_REQUEST[0])]))  # first call is slower
-        self.batcher = MicroBatcher(self.pipeline.predict, inline_rows=INLINE_ROWS, max_rows=MAX_BATCH)
+        self.models: IBUModels = bentoml.sklearn.load_model(stored)
+        example = parse_predict(json.dumps(EXAMPLE_REQUEST))
+        self.models.predict_card(example.card)  # first calls are slower
+        self.models.predict_recipe(example.recipe)
+        self.batchers = {
+            CARD: MicroBatcher(self.models.predict_card, inline_rows=INLINE_ROWS, max_rows=MAX_BATCH),
+            RECIPE: MicroBatcher(self.models.predict_recipe, inline_rows=INLINE_ROWS, max_rows=MAX_BATCH),
+        }
         gc.collect()
         gc.freeze()  # what is loaded now lives as long as the process: keep it out of GC passes
 
     @bentoml.api(route="/predict", input_spec=PredictInput, output_spec=PredictOutput)
-    async def predict(self, beers: list[Beer], /) -> list[Prediction]:
-        """Predict the IBU of each beer in a JSON list (1 to 1000 beers; null = unknown)."""
-        ibus = await self.batcher.predict(as_rows(beers))
-        return [Prediction(ibu=round(float(ibu), 2)) for ibu in ibus]
+    async def predict(self, batch: PredictBatch, /) -> list[Prediction]:
+        """Predict the IBU of each beer in a JSON list (1 to 1000 beers; null = unknown): with a
+        recipe (`ingredients.hops`) by the recipe model, without by the card model."""
+        rows = {CARD: batch.card, RECIPE: batch.recipe}
+        kinds = [kind for kind in (CARD, RECIPE) if len(rows[kind])]
+        answers = dict(zip(kinds, await asyncio.gather(*(self.batchers[kind].predict(rows[kind]) for kind in kinds)),
+                           strict=True))  # fmt: skip
+        return predictions(batch, answers.get(CARD, batch.card), answers.get(RECIPE, batch.recipe))
+
+    @bentoml.api(route="/tinseth", input_spec=TinsethInput, output_spec=TinsethOutput)
+    async def tinseth(self, estimates: list[TinsethEstimate], /) -> list[TinsethEstimate]:
+        """The Tinseth estimate of each recipe in a JSON list (target_og, volume, ingredients.hops):
+        the physics alone, no model."""
+        return estimates

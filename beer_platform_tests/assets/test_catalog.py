@@ -1,11 +1,12 @@
-"""beers_table on its own: the Glue table over a cleaned zone of the test's own, answering SQL."""
+"""The Glue tables each on their own: beers_table, beer_hops_table, recipes_table over a cleaned
+zone of the test's own, answering SQL."""
 
 from __future__ import annotations
 
 import dagster as dg
 import pytest
 
-from beer_platform.assets.catalog import beers_table
+from beer_platform.assets.catalog import beer_hops_table, beers_table, recipes_table
 from beer_platform.local.punkapi_replica import load_beers
 from beer_platform.resources import build_resources
 from beer_platform_tests.assets.stage_inputs import DAY, put_cleaned_partition
@@ -27,3 +28,21 @@ def test_beers_table_alone_registers_the_partitions_and_answers_sql(own_settings
     assert answer.rows == [(40, 1, 40)]
     again = dg.materialize([beers_table], resources=resources)
     assert again.asset_materializations_for_node("beers_table")[0].metadata["table_action"].value == "unchanged"
+
+
+def test_the_recipe_tables_alone_register_and_answer_sql(own_settings, own_clients):
+    names = own_settings.names
+    put_cleaned_partition(own_clients, names, load_beers()[:40])
+    resources = build_resources(own_settings)
+    for asset, table in ((beer_hops_table, names.glue_beer_hops_table), (recipes_table, names.glue_recipes_table)):
+        result = dg.materialize([asset], resources=resources)
+        meta = result.asset_materializations_for_node(asset.key.to_user_string())[0].metadata
+        assert meta["dagster/table_name"].value == f"{names.glue_database}.{table}"
+        assert meta["partitions_added"].value == [DAY.isoformat()]
+        assert result.get_asset_check_evaluations()[0].passed
+    query = resources["query"]
+    assert query.run(f"SELECT count(*), count(DISTINCT beer_id) FROM {names.glue_recipes_table}").rows == [(40, 40)]
+    dry = query.run(f"SELECT sum(grams) FROM {names.glue_beer_hops_table} WHERE beer_id = 7 AND dry_hop").rows
+    assert dry == [(87.5,)]  # AB:12: 25 g Centennial, 25 g Amarillo, 37.5 g Tomahawk, dry-hopped
+    kinds = query.run(f"SELECT DISTINCT kind FROM {names.glue_beer_hops_table} ORDER BY 1").rows
+    assert kinds and all(kind in {"hop", "blend", "extract", "not_a_hop"} for (kind,) in kinds)

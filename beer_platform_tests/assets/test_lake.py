@@ -1,4 +1,5 @@
-"""raw_beers and cleaned_beers each on their own, on resources of the test's own."""
+"""raw_beers and the cleaned tables (cleaned_beers, cleaned_beer_hops, cleaned_recipes: one asset
+computation) each on their own, on resources of the test's own."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import dagster as dg
 import polars as pl
 import pytest
 
-from beer_platform.assets.lake import cleaned_beers, raw_beers
+from beer_platform.assets.lake import cleaned_tables, raw_beers
 from beer_platform.aws import s3 as s3_ops
 from beer_platform.core import object_keys
 from beer_platform.local.punkapi_replica import load_beers
@@ -35,12 +36,18 @@ def _cleaned_with_api_count(own_settings, api_rows: int) -> dg.ExecuteInProcessR
     instance = dg.DagsterInstance.ephemeral()
     # what beer_events reported the API returned: the count the check compares with
     instance.report_runless_asset_event(dg.AssetMaterialization("beer_events", metadata={"dagster/row_count": api_rows}))
-    return dg.materialize([cleaned_beers], resources=build_resources(own_settings), instance=instance,
+    return dg.materialize([cleaned_tables], resources=build_resources(own_settings), instance=instance,
                           raise_on_error=False)  # fmt: skip
 
 
-def _check(result: dg.ExecuteInProcessResult, name: str) -> dg.AssetCheckEvaluation:
-    return next(e for e in result.get_asset_check_evaluations() if e.check_name == name)
+def _check(result: dg.ExecuteInProcessResult, name: str, asset: str = "cleaned_beers") -> dg.AssetCheckEvaluation:
+    return next(e for e in result.get_asset_check_evaluations()
+                if e.check_name == name and e.asset_key.to_user_string() == asset)  # fmt: skip
+
+
+def _part(own_settings, own_clients, table: str) -> pl.DataFrame:
+    key = object_keys.cleaned_part_key(DAY, table)
+    return pl.read_parquet(io.BytesIO(s3_ops.get_bytes(own_clients.client("s3"), own_settings.names.cleaned_bucket, key)))
 
 
 def test_cleaned_beers_alone_types_the_days_raw_part_as_parquet(own_settings, own_clients):
@@ -64,3 +71,46 @@ def test_the_row_count_check_fails_when_the_lake_holds_other_than_the_api_return
     assert not check.passed
     assert (check.metadata["api_rows"].value, check.metadata["cleaned_rows"].value) == (326, 325)
     assert not result.success  # blocking: what is downstream would not run
+
+
+def test_the_same_pass_builds_beer_hops_and_recipes_for_known_beers(own_settings, own_clients):
+    put_raw_part(own_clients, own_settings.names, load_beers())
+    result = _cleaned_with_api_count(own_settings, 325)
+    assert result.success
+    materialized = {m.asset_key.to_user_string(): m.metadata for m in result.asset_materializations_for_node("cleaned_tables")}
+    assert set(materialized) == {"cleaned_beers", "cleaned_beer_hops", "cleaned_recipes"}
+    assert materialized["cleaned_beer_hops"]["dagster/row_count"].value == 1817
+    assert materialized["cleaned_recipes"]["dagster/uri"].value.endswith(f"/recipes/ingestion_date={DAY}/")
+    hops, recipes = _part(own_settings, own_clients, "beer_hops"), _part(own_settings, own_clients, "recipes")
+    buzz = hops.filter(pl.col("beer_id") == 1).select("name", "kind", "grams", "add", "boil_minutes", "dry_hop")
+    assert buzz.rows() == [("Fuggles", "hop", 25.0, "start", 60.0, False), ("First Gold", "hop", 25.0, "start", 60.0, False),
+                           ("Fuggles", "hop", 37.5, "middle", 30.0, False), ("First Gold", "hop", 37.5, "middle", 30.0, False),
+                           ("Cascade", "hop", 37.5, "end", 5.0, False)]  # fmt: skip
+    jack_hammer = hops.filter(pl.col("beer_id") == 168)
+    assert jack_hammer.filter(pl.col("kind") == "extract")["name"].to_list() == ["Columbus Extract"]
+    assert jack_hammer.filter(pl.col("dry_hop"))["grams"].sum() == 300.0
+    assert hops.filter((pl.col("beer_id") == 265) & (pl.col("name") == "Apricot Juice"))["grams"].to_list() == [1000.0]
+    assert recipes.height == 325 and recipes.filter(pl.col("beer_id") == 1).row(0) == (1, 20.0, 25.0, 75.0)
+    assert _check(result, "hop_names_matched", "cleaned_beer_hops").passed
+    assert _check(result, "one_row_per_beer", "cleaned_recipes").passed
+    assert _check(result, "no_rejected_records", "cleaned_recipes").passed
+    again = _cleaned_with_api_count(own_settings, 325)  # nothing new: nothing rewritten
+    assert again.asset_materializations_for_node("cleaned_tables")[0].metadata["partitions_unchanged"].value == 1
+
+
+def test_a_hop_name_that_matches_nothing_is_flagged_and_blocks_what_is_downstream(own_settings, own_clients):
+    beers = load_beers()[:3]
+    beers[1] = {**beers[1], "ingredients": {**beers[1]["ingredients"], "hops": [
+        {**beers[1]["ingredients"]["hops"][0], "name": "Galxy"}, *beers[1]["ingredients"]["hops"][1:]]}}  # fmt: skip
+    beers[2] = {**beers[2], "volume": {"value": -5, "unit": "litres"}}
+    put_raw_part(own_clients, own_settings.names, beers)
+    result = _cleaned_with_api_count(own_settings, 3)
+    check = _check(result, "hop_names_matched", "cleaned_beer_hops")
+    assert not check.passed and check.metadata["unmatched_additions"].value == [{"beer_id": 2, "addition": 0, "name": "Galxy"}]
+    assert not result.success  # blocking
+    hops = _part(own_settings, own_clients, "beer_hops")
+    assert hops.filter(pl.col("name") == "Galxy")["kind"].to_list() == [None]  # kept, never counted as no bitterness
+    rejected = _check(result, "no_rejected_records", "cleaned_recipes")
+    assert not rejected.passed and rejected.metadata["reasons"].value == [
+        {"beer_id": 3, "reason": "volume.value: must not be negative, got -5"}]
+    assert _check(result, "one_row_per_beer", "cleaned_recipes").passed  # beer 3: rejected, accounted for

@@ -110,6 +110,7 @@ def test_context_ships_the_bento_its_model_and_valid_bytecode(context_dir, bento
     assert [model["tag"] for model in info["services"][0]["models"]] == [bento.model_tag]
     assert (context_dir / "bento" / "src" / "beer_platform" / "serving" / "service.py").is_file()
     assert not (context_dir / "bento" / "src" / "beer_platform" / "assets").exists()  # only what serving needs
+    assert (context_dir / "bento" / "src" / "beer_platform" / "core" / "data" / "hop_alpha_acids.csv").is_file()
     name, version = bento.model_tag.split(":")
     model_dir = context_dir / "bentoml_home" / "models" / name / version
     assert {path.name for path in model_dir.iterdir()} >= {"model.yaml", "saved_model.pkl"}
@@ -185,7 +186,7 @@ def test_verification_fails_when_the_service_starts_per_invocation(context_dir, 
     assert 'Mangum(app, lifespan="off")' in handler
     per_call = variant(context_dir, tmp_path / "per-call", handler_source=handler.replace(
         'Mangum(app, lifespan="off")', "Mangum(app)"))  # fmt: skip
-    with pytest.raises(VerificationError, match=r"started once for 6 calls: started [2-9] times"):
+    with pytest.raises(VerificationError, match=r"started once for 7 calls: started [2-9] times"):
         verify(per_call, warm_calls=0)
 
 
@@ -218,8 +219,8 @@ def first_release(aws, context_dir, tmp_path_factory):
 @pytest.mark.integration
 def test_release_verifies_the_stored_artifact_then_deploys_it(aws, first_release, bento):
     report = first_release.verification
-    assert report.model == bento.model_tag and len(report.checks) == 8
-    assert "the service (model) started once for 206 calls" in report.checks
+    assert report.model == bento.model_tag and len(report.checks) == 9
+    assert "the service (model) started once for 207 calls" in report.checks
     assert 0 < report.cold_start_s < 60 and 0 < report.warm_p50_ms < 1000
     assert first_release.deployment.version == "1" and first_release.deployment.created
     function = aws.client("lambda").get_function(FunctionName=NAMES.lambda_function)["Configuration"]

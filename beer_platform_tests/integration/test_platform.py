@@ -16,7 +16,7 @@ from beer_platform.aws.kinesis import publish, read_after
 from beer_platform.aws.query import httpfs_extension_path
 from beer_platform.definitions import build_definitions
 from beer_platform.local.punkapi_replica import load_beers
-from beer_platform.resources import PunkAPIResource
+from beer_platform.resources import PunkAPIResource, build_resources
 from beer_platform.runner import user_error
 from beer_platform.stages import raw
 from beer_platform.stages.ingestion import to_stream_records
@@ -63,6 +63,7 @@ def test_every_asset_materializes_and_every_check_passes(first_run, defs):
     assert materialized == {key for key in graph.get_all_asset_keys() if graph.get(key).is_materializable}
     checks = {e.check_name: e.passed for e in first_run.get_asset_check_evaluations()}
     assert checks["ids_unique_and_present"] and checks["row_count_matches_api"] and checks["queryable"]
+    assert checks["hop_names_matched"] and checks["one_row_per_beer"]
     assert checks["better_than_baseline_and_current"]
     assert checks["values_in_range"] is False  # the real data has ph 79 and ibu == target_og: flagged, kept
     api_rows = next(e for e in first_run.get_asset_materialization_events() if e.asset_key == AssetKey("beer_events"))
@@ -108,6 +109,21 @@ def test_duckdb_reads_the_tables_parquet_straight_from_s3(first_run, boto, setti
     assert con.execute("SELECT ph FROM beers WHERE id = 317").fetchone() == (79.0,)  # kept as published
     types = dict(con.execute("SELECT column_name, column_type FROM (DESCRIBE beers)").fetchall())
     assert types["id"] == "BIGINT" and types["ibu"] == "DOUBLE" and types["name"] == "VARCHAR"
+
+
+def test_the_recipe_tables_answer_sql_through_the_catalog(first_run, boto, settings):
+    query = build_resources(settings)["query"]
+    names = settings.names
+    hops = boto("glue").get_table(DatabaseName=names.glue_database, Name=names.glue_beer_hops_table)["Table"]
+    assert [c["Name"] for c in hops["StorageDescriptor"]["Columns"]][:5] == ["beer_id", "addition", "name", "variety", "kind"]
+    assert hops["PartitionKeys"] == [{"Name": "ingestion_date", "Type": "string"}]
+    assert query.run(f"SELECT count(*), count(DISTINCT beer_id) FROM {names.glue_beer_hops_table}").rows == [(1817, 324)]
+    assert query.run(f"SELECT count(*) FROM {names.glue_recipes_table} WHERE volume_litres = 20").rows == [(325,)]
+    joined = query.run(
+        f"SELECT b.name, sum(h.grams) FROM {names.glue_table} b JOIN {names.glue_beer_hops_table} h ON h.beer_id = b.id "
+        "WHERE b.id = 1 GROUP BY b.name"
+    )  # fmt: skip
+    assert joined.rows == [("Buzz", 162.5)]
 
 
 def test_materializing_again_changes_nothing(first_run, defs, instance, boto, settings):
@@ -183,15 +199,13 @@ def test_query_command_answers_sql_over_the_table(first_run, stack_dir):
 def test_a_model_worse_than_the_one_in_the_store_is_blocked_not_saved_nor_deployed(first_run, defs, instance):
     import bentoml
 
-    from beer_platform.core import training
-    from beer_platform.core.features import FEATURES
     from beer_platform.serving import model_store
+    from beer_platform_tests.shipped_model import shipped_models
 
-    trained = model_store.latest_model_info()
+    trained = model_store.stored_metrics(model_store.latest_model_info())
     excellent = model_store.save_model(
-        training.build_pipeline().fit(training.as_matrix(_few_beers()), [40.0, 60.0, 80.0]),
-        {**trained["metadata"]["metrics"], "cv_mae": 5.0}, "another-data-version", FEATURES,
-        extra_metadata={"code_version": "0"},
+        shipped_models(), {"card": trained["card"], "recipe": {**trained["recipe"], "cv_mae": 5.0}},
+        "another-data-version", extra_metadata={"code_version": "0"},
     )  # fmt: skip
     try:
         result = defs.resolve_implicit_global_asset_job_def().execute_in_process(
@@ -200,7 +214,9 @@ def test_a_model_worse_than_the_one_in_the_store_is_blocked_not_saved_nor_deploy
         )
         check = next(e for e in result.get_asset_check_evaluations() if e.check_name == "better_than_baseline_and_current")
         assert not check.passed
-        assert "worse than the current model's 5.00" in str(check.metadata["reasons"].value)
+        [reason] = check.metadata["reasons"].value  # the card model is as good as its stored namesake
+        assert reason.startswith("recipe model: cv_mae ")
+        assert reason.endswith(" is worse than the current model's 5.00 by more than 5% (limit 5.25)")
         assert model_store.latest_model_info()["tag"] == excellent  # the worse model was not saved
         deployed = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
         assert "ibu_model_lambda" not in deployed  # the blocking check stopped the deployment
@@ -208,23 +224,15 @@ def test_a_model_worse_than_the_one_in_the_store_is_blocked_not_saved_nor_deploy
         bentoml.models.delete(excellent)
 
 
-def _few_beers():
-    return [
-        {"name": "Punk IPA", "abv": 5.6, "target_fg": 1010, "target_og": 1056, "ebc": 17, "srm": 8.5, "ph": 4.4},
-        {"name": "Dead Pony", "abv": 3.8, "target_fg": 1010, "target_og": 1040, "ebc": 12, "srm": 6, "ph": 4.4},
-        {"name": "Hardcore IPA", "abv": 9.2, "target_fg": 1012, "target_og": 1082, "ebc": 20, "srm": 10, "ph": 4.2},
-    ]
-
-
 def test_the_deployed_function_answers_and_refuses_a_rollback_with_nothing_to_go_back_to(first_run, stack_dir):
     from beer_platform_tests.conftest import run_cli
 
     env = {"BEER_PLATFORM_STACK_DIR": str(stack_dir), "BEER_PLATFORM_ENV": "local"}
     buzz = {"name": "Buzz", "abv": 4.5, "target_fg": 1010, "target_og": 1044, "ebc": 20, "srm": 10, "ph": 4.4}
-    answer = run_cli("lambda", "invoke", "--json", json.dumps([buzz, buzz]), env=env)
+    answer = run_cli("lambda", "invoke", "--json", json.dumps([buzz, load_beers()[0]]), env=env)
     assert answer.returncode == 0, answer.stderr
     body = json.loads(answer.stdout)
-    assert len(body["predictions"]) == 2 and body["model"].startswith("ibu_model:")
+    assert [p["model"] for p in body["predictions"]] == ["card", "recipe"] and body["model"].startswith("ibu_model:")
     bad = run_cli("lambda", "invoke", "--json", json.dumps([{**buzz, "ph": 79}]), env=env)
     assert bad.returncode == 1 and "ph" in bad.stdout
     rollback = run_cli("lambda", "rollback", env=env)

@@ -13,6 +13,16 @@ output "glue_table" {
   value       = var.glue_table
 }
 
+output "glue_beer_hops_table" {
+  description = "Name of a Glue table the platform creates at run time (not a Terraform resource)."
+  value       = var.glue_beer_hops_table
+}
+
+output "glue_recipes_table" {
+  description = "Name of a Glue table the platform creates at run time (not a Terraform resource)."
+  value       = var.glue_recipes_table
+}
+
 output "athena_workgroup" {
   description = "Name of the Athena workgroup."
   value       = aws_athena_workgroup.this.name
