@@ -34,6 +34,12 @@ class MicroBatcher:
         self._draining = False
 
     async def predict(self, rows: np.ndarray) -> np.ndarray:
+        return await self.submit(rows)
+
+    def submit(self, rows: np.ndarray) -> asyncio.Future[np.ndarray]:
+        """Queue `rows` now (on the running loop) and return the future of their predictions: a
+        caller with rows for several batchers queues them all before awaiting any, with no task
+        of its own."""
         future: asyncio.Future[np.ndarray] = asyncio.get_running_loop().create_future()
         self._pending.append((rows, future))
         if not self._draining:
@@ -41,7 +47,7 @@ class MicroBatcher:
             # a task, not a direct call: it first runs after the requests already being handled
             # in this turn of the loop have queued their rows too
             asyncio.get_running_loop().create_task(self._drain())
-        return await future
+        return future
 
     async def _drain(self) -> None:
         try:

@@ -17,7 +17,6 @@ restart to pick up a newer one.
 
 from __future__ import annotations
 
-import asyncio
 import gc
 import json
 import logging
@@ -210,9 +209,9 @@ class IBUModelService:
         """Predict the IBU of each beer in a JSON list (1 to 1000 beers; null = unknown): with a
         recipe (`ingredients.hops`) by the recipe model, without by the card model."""
         rows = {CARD: batch.card, RECIPE: batch.recipe}
-        kinds = [kind for kind in (CARD, RECIPE) if len(rows[kind])]
-        answers = dict(zip(kinds, await asyncio.gather(*(self.batchers[kind].predict(rows[kind]) for kind in kinds)),
-                           strict=True))  # fmt: skip
+        # both queued before either is awaited; no task per request (asyncio.gather would make one)
+        queued = {kind: self.batchers[kind].submit(rows[kind]) for kind in (CARD, RECIPE) if len(rows[kind])}
+        answers = {kind: await future for kind, future in queued.items()}
         return predictions(batch, answers.get(CARD, batch.card), answers.get(RECIPE, batch.recipe))
 
     @bentoml.api(route="/tinseth", input_spec=TinsethInput, output_spec=TinsethOutput)
