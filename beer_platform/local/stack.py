@@ -133,9 +133,10 @@ class LocalStack:
             httpx.post(f"{endpoint}/moto-api/recorder/replay-recording", timeout=600).raise_for_status()
         created = provision(endpoint, self.names)
 
-        from beer_platform.local.punkapi_replica import ReplicaServer
+        from beer_platform.local.punkapi_replica import ReplicaServer, create_app
 
-        self._replica = ReplicaServer()
+        # The local stack is where tests inject faults into ingestion: its replica takes them.
+        self._replica = ReplicaServer(create_app(fault_injection=True))
         self._replica.start(host="127.0.0.1", port=self.punkapi_port)
         return StackState(
             pid=os.getpid(),
