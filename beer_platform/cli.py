@@ -72,7 +72,7 @@ def _run(args: argparse.Namespace) -> int:
     """Everything end to end: stack up, materialize the graph, summary, stack down."""
     from beer_platform.definitions import build_definitions
     from beer_platform.local import stack
-    from beer_platform.runner import dagster_instance, materialize
+    from beer_platform.runner import dagster_instance, run_platform
 
     settings = load_settings()
     started_stack = False
@@ -87,7 +87,7 @@ def _run(args: argparse.Namespace) -> int:
           f"PunkAPI: {settings.punkapi_base_url}", flush=True)  # fmt: skip
     try:
         defs = build_definitions(settings)
-        outcome = materialize(defs, dagster_instance(), echo=lambda line: print(line, flush=True))
+        outcome = run_platform(defs, dagster_instance(), echo=lambda line: print(line, flush=True))
         _print_summary(outcome, defs, settings)
     finally:
         if started_stack and not args.keep_stack:
@@ -102,19 +102,19 @@ def _print_summary(outcome, defs, settings) -> None:
     graph = defs.resolve_asset_graph()
     print("\nsummary")
     for key in graph.toposorted_asset_keys:
-        done = outcome.assets.get(key.to_user_string())
-        if done is None:
-            continue
-        meta = done.metadata
-        rows = meta.get("dagster/row_count", "-")
-        where = meta.get("summary") or meta.get("dagster/uri") or meta.get("dagster/table_name") or ""
-        print(f"  {graph.get(key).group_name:<10} {done.key:<18} {rows!s:>6} rows  {done.seconds:6.1f}s  {where}")
+        for done in (o for o in outcome.assets.values() if o.asset == key.to_user_string() and o.metadata):
+            meta = done.metadata
+            rows = meta.get("dagster/row_count", "-")
+            where = meta.get("summary") or meta.get("dagster/uri") or meta.get("dagster/table_name") or ""
+            print(f"  {graph.get(key).group_name:<10} {done.key:<26} {rows!s:>6} rows  {done.seconds:6.1f}s  {where}")
     if outcome.success:
         result = defs.resources["query"].run(
             f"SELECT ingestion_date, count(*) FROM {settings.names.glue_table} GROUP BY 1 ORDER BY 1 DESC LIMIT 3"
         )
         print(f"  query ({result.engine}): " + ", ".join(f"{d}: {n} beers" for d, n in result.rows))
-    print(f"  run {outcome.run_id} {'succeeded' if outcome.success else 'FAILED'} in {outcome.seconds:.1f}s")
+    runs = outcome.run_id.split(", ")
+    print(f"  {'runs' if len(runs) > 1 else 'run'} {', '.join(r[:8] for r in runs)} "
+          f"{'succeeded' if outcome.success else 'FAILED'} in {outcome.seconds:.1f}s")
     if outcome.error:
         print(f"  error: {outcome.error}")
 

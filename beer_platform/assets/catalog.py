@@ -11,9 +11,10 @@ from dagster import (
     MetadataValue,
 )
 
-from beer_platform.assets.common import EAGER, column_schema, platform_asset, schema_change_checks
+from beer_platform.assets.common import FOLLOWS_PARTITIONS, column_schema, platform_asset, schema_change_checks
 from beer_platform.assets.lake import cleaned_beers
 from beer_platform.core.cleaning import CLEANED_SCHEMA
+from beer_platform.core.tables import BEERS
 from beer_platform.resources import AWSResource, NamesResource, QueryResource
 from beer_platform.stages.catalog import publish_table
 
@@ -22,7 +23,7 @@ from beer_platform.stages.catalog import publish_table
     deps=[cleaned_beers],
     group_name="catalog",
     kinds={"glue", "sql"},
-    automation_condition=EAGER,
+    automation_condition=FOLLOWS_PARTITIONS,
     check_specs=[
         AssetCheckSpec(
             "queryable", asset="beers_table", blocking=True,
@@ -38,7 +39,7 @@ from beer_platform.stages.catalog import publish_table
 def beers_table(context: AssetExecutionContext, aws: AWSResource, names: NamesResource, query: QueryResource):
     started = time.perf_counter()
     report = publish_table(
-        aws.client("glue"), aws.client("s3"), names.glue_database, names.glue_table, names.cleaned_bucket
+        aws.client("glue"), aws.client("s3"), names.glue_database, names.glue_table, names.cleaned_bucket, BEERS.spec
     )
     context.log.info(f"table {report.table} {report.action}; partitions added: {report.partitions_added}")
     yield MaterializeResult(

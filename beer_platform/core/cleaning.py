@@ -39,19 +39,18 @@ ENVELOPE_FIELDS: tuple[str, ...] = (
     "partition_key",
 )
 
-# Only the published fields are declared: the parser skips the rest of `data` (method,
-# ingredients, ... whose shapes vary) instead of inferring a schema for it.
-RAW_SCHEMA = pl.Schema(
-    {
-        **{field: pl.String for field in ENVELOPE_FIELDS},
-        "data": pl.Struct(CLEANED_SCHEMA),
-        "data_base64": pl.String,
-    }
-)
-# What the fallback parser produces: every scalar as text, for `clean_beers` to judge.
-_TEXT_SCHEMA = pl.Schema(
-    {**RAW_SCHEMA, "data": pl.Struct({name: pl.String for name in CLEANED_SCHEMA})}
-)
+
+
+def raw_schema(data_schema: pl.Schema) -> pl.Schema:
+    """Envelope rows whose `data` struct holds only the fields of `data_schema`: the parser skips
+    the rest of `data` (method, ingredients, ... whose shapes vary) instead of inferring it."""
+    return pl.Schema(
+        {**{field: pl.String for field in ENVELOPE_FIELDS}, "data": pl.Struct(data_schema), "data_base64": pl.String}
+    )
+
+
+# The published fields only: what `clean_beers` reads.
+RAW_SCHEMA = raw_schema(CLEANED_SCHEMA)
 
 _GZIP_MAGIC = b"\x1f\x8b"
 
@@ -69,35 +68,39 @@ class CleaningResult:
     rejected: pl.DataFrame
 
 
-def read_raw_jsonl(source: bytes | str | Iterable[bytes | str]) -> pl.DataFrame:
+def read_raw_jsonl(source: bytes | str | Iterable[bytes | str], data_schema: pl.Schema = CLEANED_SCHEMA) -> pl.DataFrame:
     """Parse one raw-zone part: gzipped or plain JSON-lines bytes or text, or its lines.
 
-    Returns envelope rows (`RAW_SCHEMA`) whose `data` struct holds only the 9 published fields.
+    Returns envelope rows (`raw_schema(data_schema)`) whose `data` struct holds only the fields of
+    `data_schema` (by default the 9 published fields).
     The fast path is polars' parser with that explicit schema. A record it cannot type (an id
     like "7" or 1.5, a number sent as text, `data` that is not an object) sends the whole part
     through a per-line Python parser that keeps every value as text, so that `clean_beers` rejects
     just the bad records. A line that is not a JSON object means a corrupt part: ValueError.
     """
     blob = _as_bytes(source)
+    schema = raw_schema(data_schema)
     if not blob.strip():
-        return RAW_SCHEMA.to_frame()
+        return schema.to_frame()
     try:
         # Polars sniffs gzip itself, and its gunzip is about twice as fast as the zlib module's.
         # On a 1M-record raw zone, no alternative was faster beyond the noise of a shared 2-core
         # machine: pyarrow.json, DuckDB's read_json (which also turns an id of 1.5 or true into
         # 2 or 1 silently), gunzip by zlib, isal or libdeflate first, msgspec. Parsing is the
         # cost: every byte of the nested fields is walked, then dropped.
-        frame = pl.read_ndjson(io.BytesIO(blob), schema=RAW_SCHEMA)
+        frame = pl.read_ndjson(io.BytesIO(blob), schema=schema)
     except pl.exceptions.PolarsError:  # ComputeError, SchemaError, ... all mean "not this schema"
-        return _read_as_text(gzip.decompress(blob) if blob.startswith(_GZIP_MAGIC) else blob)
+        return _read_as_text(gzip.decompress(blob) if blob.startswith(_GZIP_MAGIC) else blob, data_schema)
     # The parser leaves a chunk per ~225 lines (4,400 for 1M records), which slows what follows
     # (clean_beers at 1M: 360 ms instead of 230); one copy here, on the part's worker thread
     # where it overlaps the other part's parse, costs less than that.
     return frame.rechunk()
 
 
-def read_raw_parts(parts: Iterable[bytes | str], workers: int = 2) -> pl.DataFrame:
-    """`read_raw_jsonl` over several parts (e.g. one per ingestion day), as one frame.
+def read_raw_parts(
+    parts: Iterable[bytes | str], workers: int = 2, data_schema: pl.Schema = CLEANED_SCHEMA
+) -> pl.DataFrame:
+    """`read_raw_jsonl` over several parts (e.g. a day's), as one frame.
 
     `workers` parts are parsed at once, so that one part's gunzip (single-threaded) overlaps
     another's parse; `parts` is consumed lazily, so only about `workers` parts' bytes are held.
@@ -108,11 +111,11 @@ def read_raw_parts(parts: Iterable[bytes | str], workers: int = 2) -> pl.DataFra
     with ThreadPoolExecutor(max_workers=workers) as pool:
         in_flight: deque[Future[pl.DataFrame]] = deque()
         for part in parts:
-            in_flight.append(pool.submit(read_raw_jsonl, part))
+            in_flight.append(pool.submit(read_raw_jsonl, part, data_schema))
             if len(in_flight) >= workers:
                 frames.append(in_flight.popleft().result())
         frames.extend(future.result() for future in in_flight)
-    return pl.concat(frames, how="vertical_relaxed") if frames else RAW_SCHEMA.to_frame()
+    return pl.concat(frames, how="vertical_relaxed") if frames else raw_schema(data_schema).to_frame()
 
 
 def clean_beers(raw: pl.DataFrame | pl.LazyFrame) -> CleaningResult:
@@ -214,8 +217,8 @@ def _as_bytes(source: bytes | str | Iterable[bytes | str]) -> bytes:
     return b"\n".join(line if isinstance(line, bytes) else line.encode() for line in source)
 
 
-def _read_as_text(text: bytes) -> pl.DataFrame:
-    """Slow, forgiving parse: one json.loads per line, every scalar kept as its JSON text."""
+def _read_as_text(text: bytes, data_schema: pl.Schema) -> pl.DataFrame:
+    """Slow, forgiving parse: one json.loads per line, every value kept as its JSON text."""
     rows: list[dict[str, Any]] = []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
@@ -230,9 +233,9 @@ def _read_as_text(text: bytes) -> pl.DataFrame:
         data = record.get("data")
         row = {field: _as_text(record.get(field)) for field in (*ENVELOPE_FIELDS, "data_base64")}
         if isinstance(data, dict):
-            row["data"] = {name: _as_text(data.get(name)) for name in CLEANED_SCHEMA}
+            row["data"] = {name: _as_text(data.get(name)) for name in data_schema}
         rows.append(row)
-    return pl.DataFrame(rows, schema=_TEXT_SCHEMA)
+    return pl.DataFrame(rows, schema=raw_schema(pl.Schema({name: pl.String for name in data_schema})))
 
 
 def _as_text(value: Any) -> str | None:

@@ -1,4 +1,5 @@
-"""The Glue table over the cleaned zone: the 9 typed columns, partitioned by ingestion date."""
+"""The Glue tables over the cleaned zone, one per `core.tables.TableSpec`: typed columns,
+partitioned by ingestion date, every partition registered."""
 
 from __future__ import annotations
 
@@ -10,16 +11,8 @@ import polars as pl
 
 from beer_platform.aws import glue as glue_ops
 from beer_platform.aws import s3 as s3_ops
-from beer_platform.core.cleaning import CLEANED_SCHEMA
-from beer_platform.core.object_keys import CLEANED_PREFIX, PARTITION_KEY, day_of_key, partition_prefix, partitions_prefix
-
-# polars dtype name -> Hive/Glue type
-GLUE_TYPES = {"Int64": "bigint", "String": "string", "Float64": "double"}
-DESCRIPTION = "BrewDog beers (PunkAPI v2), cleaned: one row per beer per ingestion day."
-
-
-def glue_columns() -> list[dict[str, str]]:
-    return [{"Name": name, "Type": GLUE_TYPES[str(dtype)]} for name, dtype in CLEANED_SCHEMA.items()]
+from beer_platform.core.object_keys import PARTITION_KEY, day_of_key, partition_prefix, partitions_prefix
+from beer_platform.core.tables import TableSpec
 
 
 @dataclass
@@ -32,16 +25,18 @@ class TableReport:
     latest_partition: str | None = None
 
 
-def publish_table(glue: Any, s3: Any, database: str, table: str, cleaned_bucket: str) -> TableReport:
-    location = s3_ops.uri(cleaned_bucket, f"{CLEANED_PREFIX}/")
-    columns = glue_columns()
+def publish_table(glue: Any, s3: Any, database: str, table: str, cleaned_bucket: str, spec: TableSpec) -> TableReport:
+    """Create or update the table `table` (the spec's, under the name in use) and register every
+    partition its prefix holds."""
+    location = s3_ops.uri(cleaned_bucket, f"{spec.prefix}/")
+    columns = spec.glue_columns()
     action = glue_ops.ensure_table(
-        glue, database, glue_ops.table_input(table, location, columns, PARTITION_KEY, DESCRIPTION)
+        glue, database, glue_ops.table_input(table, location, columns, PARTITION_KEY, spec.description)
     )
     wanted = {}
-    for obj in s3_ops.list_objects(s3, cleaned_bucket, partitions_prefix(CLEANED_PREFIX)):
+    for obj in s3_ops.list_objects(s3, cleaned_bucket, partitions_prefix(spec.prefix)):
         day = day_of_key(obj.key)
-        wanted[day] = s3_ops.uri(cleaned_bucket, partition_prefix(CLEANED_PREFIX, day))
+        wanted[day] = s3_ops.uri(cleaned_bucket, partition_prefix(spec.prefix, day))
     added = glue_ops.ensure_partitions(glue, database, table, columns, wanted)
     return TableReport(
         table=f"{database}.{table}", location=location, action=action, partitions=len(wanted),
