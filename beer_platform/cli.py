@@ -96,6 +96,23 @@ def _run(args: argparse.Namespace) -> int:
     return 0 if outcome.success else 1
 
 
+def _clean(args: argparse.Namespace) -> int:
+    """Re-clean ingestion days from the raw zone (a backfill), then republish what is below."""
+    settings = _connected_settings()
+    from beer_platform.assets.lake import INGESTION_DAYS
+    from beer_platform.definitions import build_definitions
+    from beer_platform.runner import backfill, dagster_instance
+
+    known = set(INGESTION_DAYS.get_partition_keys())
+    if unknown := [day for day in args.days if day not in known]:
+        raise CommandError(f"not an ingestion day: {', '.join(sorted(unknown))} (YYYY-MM-DD, from "
+                           f"{INGESTION_DAYS.get_first_partition_key()} to today)")  # fmt: skip
+    defs = build_definitions(settings)
+    outcome = backfill(defs, dagster_instance(), sorted(set(args.days)), echo=lambda line: print(line, flush=True))
+    _print_summary(outcome, defs, settings)
+    return 0 if outcome.success else 1
+
+
 def _print_summary(outcome, defs, settings) -> None:
     """One line per materialized asset, in graph order, from the materialization's own metadata:
     its row count and its `summary` (else where it lives)."""
@@ -253,6 +270,10 @@ def build_parser() -> argparse.ArgumentParser:
     run_p.add_argument("--keep-stack", action="store_true", help="leave the local stack running afterwards")
     ports(run_p)
     run_p.set_defaults(func=_run)
+
+    clean_p = sub.add_parser("clean", help="re-clean ingestion days from the raw zone (a backfill), then republish")
+    clean_p.add_argument("days", nargs="+", metavar="YYYY-MM-DD")
+    clean_p.set_defaults(func=_clean)
 
     dev_p = sub.add_parser("dev", help="the local stack plus the Dagster UI (dagster dev)")
     dev_p.add_argument("--port", type=int, default=DEFAULT_DAGSTER_PORT)

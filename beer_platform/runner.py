@@ -69,12 +69,28 @@ def run_platform(defs: Definitions, instance: DagsterInstance, echo: Callable[[s
     if runs[-1].success:
         landing = instance.get_latest_materialization_event(AssetKey("raw_beers"))
         touched = days_touched(landing) if landing is not None and landing.run_id == runs[-1].run_id else []
-        for day in touched:
-            runs.append(materialize(defs, instance, "cleaning_job", echo, partition_key=day))
-            if not runs[-1].success:
-                break
-    if all(run.success for run in runs):
-        runs.append(materialize(defs, instance, "publishing_job", echo))
+        runs += _clean_then_publish(defs, instance, touched, echo)
+    return _combined(runs, started)
+
+
+def backfill(defs: Definitions, instance: DagsterInstance, days: list[str], echo: Callable[[str], None] = print
+             ) -> RunOutcome:  # fmt: skip
+    """`beer-platform clean DAY...`: each day cleaned again from the raw zone, then what is below."""
+    started = time.perf_counter()
+    return _combined(_clean_then_publish(defs, instance, days, echo), started)
+
+
+def _clean_then_publish(defs: Definitions, instance: DagsterInstance, days: list[str], echo) -> list[RunOutcome]:
+    runs: list[RunOutcome] = []
+    for day in days:
+        runs.append(materialize(defs, instance, "cleaning_job", echo, partition_key=day))
+        if not runs[-1].success:
+            return runs
+    runs.append(materialize(defs, instance, "publishing_job", echo))
+    return runs
+
+
+def _combined(runs: list[RunOutcome], started: float) -> RunOutcome:
     return RunOutcome(
         run_id=", ".join(run.run_id for run in runs),
         success=all(run.success for run in runs),

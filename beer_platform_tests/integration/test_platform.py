@@ -16,7 +16,7 @@ from beer_platform.aws.query import httpfs_extension_path
 from beer_platform.definitions import build_definitions
 from beer_platform.local.punkapi_replica import load_beers
 from beer_platform.resources import PunkAPIResource
-from beer_platform.runner import run_platform, user_error
+from beer_platform.runner import backfill, run_platform, user_error
 from beer_platform_tests.assets.stage_inputs import stream_records
 
 pytestmark = pytest.mark.integration
@@ -137,6 +137,19 @@ def test_materializing_again_changes_nothing(first_run, defs, instance, boto, se
     assert "cleaned_beers" not in events  # no day was touched: no day is cleaned again
     assert events["ibu_model"].metadata["retrained"].value is False  # same data, same code
     assert events["ibu_model_lambda"].metadata["deployed"].value is False  # already live
+
+
+def test_a_day_cleaned_again_is_rebuilt_from_the_raw_zone_and_served_the_same(first_run, defs, instance, boto,
+                                                                             settings):  # fmt: skip
+    s3, names = boto("s3"), settings.names
+    day = first_run.materializations()["cleaned_beers"].partition
+    key = next(o.key for o in s3_ops.list_objects(s3, names.cleaned_bucket, f"beers/ingestion_date={day}/"))
+    s3.delete_object(Bucket=names.cleaned_bucket, Key=key)  # lost, or cleaned with a bug since fixed
+    outcome = backfill(defs, instance, [day], echo=lambda line: None)
+    assert outcome.success, outcome.error
+    assert f"cleaned_beers[{day}]" in outcome.assets and s3_ops.exists(s3, names.cleaned_bucket, key)
+    assert outcome.assets[f"cleaned_beers[{day}]"].metadata["dagster/row_count"] == 325
+    assert outcome.assets["ibu_model"].metadata["retrained"] is False  # the same rows again
 
 
 def test_a_failing_api_fails_the_run_and_publishes_nothing(first_run, instance, boto, settings, local_stack):
