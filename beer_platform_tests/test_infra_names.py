@@ -189,7 +189,7 @@ def test_tfvars_example_sets_only_declared_variables(variables_doc: dict) -> Non
 
 # What the platform's code calls in AWS (boto3 operation -> IAM action), by the module that calls it.
 PLATFORM_ACTIONS = {
-    "kinesis": ["PutRecords", "ListShards", "GetShardIterator", "GetRecords"],
+    "kinesis": ["PutRecords", "ListShards", "GetShardIterator", "GetRecords", "DescribeStreamSummary"],
     "s3": ["GetObject", "PutObject", "ListBucket", "DeleteObject"],
     "glue": ["GetTable", "CreateTable", "UpdateTable", "GetPartitions", "BatchCreatePartition"],
     "athena": ["StartQueryExecution", "GetQueryExecution", "GetQueryResults", "StopQueryExecution"],
