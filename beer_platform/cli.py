@@ -160,7 +160,8 @@ def _serve(args: argparse.Namespace) -> int:
     from beer_platform.settings import ensure_bentoml_home
 
     home = ensure_bentoml_home()
-    from beer_platform.serving import model_store, server
+    from beer_platform.local import model_server as server
+    from beer_platform.serving import model_store
 
     current = model_store.latest_model_info()
     if current is None:

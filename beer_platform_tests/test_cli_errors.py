@@ -34,3 +34,9 @@ def test_debug_shows_the_traceback(tmp_path):
                                                          "BEER_PLATFORM_ENV": "prod"})  # fmt: skip
     assert done.returncode != 0
     assert "Traceback" in done.stderr and "SettingsError" in done.stderr
+
+
+def test_serve_with_an_empty_model_store_says_to_run_first(tmp_path):
+    done = run_cli("serve", "--port", "0", env={"BENTOML_HOME": str(tmp_path / "bentoml")})
+    assert done.returncode == 1
+    assert done.stderr.strip() == f"no ibu_model in the model store ({tmp_path / 'bentoml'}): run `make run` first"
