@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export BENTOML_HOME ?= $(CURDIR)/.bentoml
 
-.PHONY: setup run dev serve test test-fast lint-infra bench stack-up stack-down clean
+.PHONY: setup container-tools run dev serve test test-fast lint-infra bench stack-up stack-down clean
 PORT ?= 3001
 
 # uv itself lives in its own small venv, so the project's venv holds exactly what uv.lock says.
@@ -20,7 +20,12 @@ $(BIN)/beer-platform: $(UV) pyproject.toml uv.lock
 	$(UV) sync --frozen --python python3.11
 	@touch $@
 
-setup: $(BIN)/beer-platform
+## podman, runc, docker-registry, mmdebstrap: installed with apt-get as root on Debian/Ubuntu,
+## otherwise named (the platform runs without them and says no image was built).
+container-tools:
+	@bash tools/container-tools.sh
+
+setup: $(BIN)/beer-platform container-tools
 
 ## Set up, start the local stack, materialize every asset end to end, print a summary, stop.
 run: setup
