@@ -27,6 +27,9 @@ def test_stack_state_survives_down_and_up_even_on_other_ports(tmp_path):
         status = json.loads(run_cli("stack", "status", "--json", "--state-dir", state_dir).stdout)
         assert status["running"] and status["aws_healthy"] and status["punkapi_healthy"]
         assert status["punkapi_base_url"].startswith("http://127.0.0.1:")
+        assert status["region"] == DEFAULT_NAMES.region
+        if status["registry"] is not None:  # docker-registry installed (always in CI)
+            assert status["registry_healthy"] and status["registry"].startswith("127.0.0.1:")
         s3_client(status["aws_endpoint_url"]).put_object(
             Bucket="beer-platform-artifacts", Key="keep/me.txt", Body=b"still here"
         )
@@ -39,6 +42,7 @@ def test_stack_state_survives_down_and_up_even_on_other_ports(tmp_path):
         assert again.returncode == 0, again.stderr
         restarted = json.loads(again.stdout)
         assert restarted["replayed_requests"] > 0 and restarted["provisioned"] == []
+        assert restarted["registry"] == status["registry"]  # the same address: recorded image URIs still hold
         body = s3_client(restarted["aws_endpoint_url"]).get_object(Bucket="beer-platform-artifacts", Key="keep/me.txt")
         assert body["Body"].read() == b"still here"
     finally:
