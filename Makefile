@@ -8,8 +8,9 @@ BIN := $(VENV)/bin
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export BENTOML_HOME ?= $(CURDIR)/.bentoml
 
-.PHONY: setup container-tools run dev serve test test-fast lint-infra bench stack-up stack-down clean
+.PHONY: setup container-tools run dev serve serve-lambda test test-fast lint-infra bench stack-up stack-down clean
 PORT ?= 3001
+LAMBDA_PORT ?= 9000
 
 # uv itself lives in its own small venv, so the project's venv holds exactly what uv.lock says.
 $(UV):
@@ -38,6 +39,11 @@ dev: setup
 ## Serve the latest ibu_model at http://127.0.0.1:$(PORT) (after `make run`); Ctrl-C stops it.
 serve: setup
 	$(BIN)/beer-platform serve --port $(PORT)
+
+## The deployed function (`live`) as a Function URL at http://127.0.0.1:$(LAMBDA_PORT), from its image
+## in the local registry (after `make run`, with the stack up: `make stack-up`); Ctrl-C stops it.
+serve-lambda: setup
+	$(BIN)/beer-platform lambda serve --port $(LAMBDA_PORT)
 
 ## Set up, then pass every test (unit, integration against the local stack, infra lint).
 test: setup lint-infra

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from beer_platform.aws.clients import AwsClients
+from beer_platform.deployment import engine as engines
 from beer_platform.local.stack import free_port
 from beer_platform.names import DEFAULT_NAMES
 from beer_platform_tests.conftest import run_cli
@@ -64,9 +65,21 @@ def test_run_materializes_everything_prints_a_summary_and_is_idempotent(tmp_path
     assert "local stack stopped" in first.stdout
     assert not (tmp_path / "stack" / "stack.json").exists()
 
+    deployed = "version 1 on live" if engines.find() else "NOT built, nothing pushed or deployed: no container engine"
+    assert deployed in first.stdout
+
     second = run_cli("run", env=env)
     assert second.returncode == 0, second.stdout + second.stderr
     assert "0 published to beer-platform-events" in second.stdout  # same catalogue, same day
     assert ": 325 beers" in second.stdout
+
+    # after `make run`, with a function in moto, the stack still reports healthy
+    assert run_cli("stack", "up", "--detach", env=env).returncode == 0
+    try:
+        status = json.loads(run_cli("stack", "status", "--json", env=env).stdout)
+        assert status["aws_healthy"] and status["punkapi_healthy"] and status["registry_healthy"]
+        assert status["region"] == DEFAULT_NAMES.region
+    finally:
+        run_cli("stack", "down", env=env)
     # Both runs are in the persistent Dagster instance, for `dagster dev` to show.
     assert (tmp_path / "dagster_home" / "history").exists()
