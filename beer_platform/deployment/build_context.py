@@ -1,10 +1,10 @@
 """The Lambda image's build context (the directory an engine builds the Dockerfile from).
 
-Layout (everything but `packages/` is what `/var/task` holds in the image):
+Layout (everything but `packages.tar` is what `/var/task` holds in the image):
 
     Dockerfile            the image (see `image`)
     requirements.txt      pinned from uv.lock's `lambda` group (runtime interface client included)
-    packages/             those pins installed for the image's platform (see `packages`), linked
+    packages.tar          those pins installed for the image's platform (see `packages`), linked
                           from the cache: the image's site-packages
     context.json          bento, model, Python: what the release reads back
     lambda_handler.py     beer_platform/deployment/handler.py, + __pycache__/*.pyc
@@ -42,7 +42,7 @@ def build_context(bento: BuiltBento, out_dir: Path | str, cache_dir: Path | str,
     (out / "Dockerfile").write_text(DOCKERFILE)
     requirements = export_requirements(project_root)
     (out / "requirements.txt").write_text(requirements)
-    shutil.copytree(install(requirements, cache_dir), out / "packages", copy_function=_link_or_copy)
+    _link_or_copy(str(install(requirements, cache_dir)), str(out / "packages.tar"))
     shutil.copyfile(HANDLER_SOURCE, out / "lambda_handler.py")
     shutil.copytree(bento.path, out / "bento", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     home = out / "bentoml_home"
@@ -53,7 +53,7 @@ def build_context(bento: BuiltBento, out_dir: Path | str, cache_dir: Path | str,
                 "python": f"{sys.version_info.major}.{sys.version_info.minor}", "handler": HANDLER}  # fmt: skip
     (out / "context.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     compile_bytecode(out)
-    _make_world_readable(out, skip=out / "packages")
+    _make_world_readable(out, skip=out / "packages.tar")
     return out
 
 
@@ -75,7 +75,7 @@ def compile_bytecode(context_dir: Path) -> list[Path]:
 
 
 def _link_or_copy(source: str, target: str) -> None:
-    # hard links: the packages are ~500 MB and the cache is usually on the same filesystem
+    # a hard link: the packages are ~500 MB and the cache is usually on the same filesystem
     try:
         os.link(source, target)
     except OSError:
@@ -84,5 +84,5 @@ def _link_or_copy(source: str, target: str) -> None:
 
 def _make_world_readable(root: Path, skip: Path) -> None:
     for path in [root, *root.rglob("*")]:
-        if path != skip and skip not in path.parents:
+        if path != skip:  # the cache's file (a link): already 0644
             path.chmod(0o755 if path.is_dir() else 0o644)

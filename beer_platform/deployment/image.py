@@ -1,7 +1,7 @@
 """What the Lambda image is: one Dockerfile for every base, its paths, Lambda's size limit.
 
 No RUN step: the packages are installed on the host for the image's platform (`packages`) and
-copied in, so the build needs no network, never runs pip, and works on a shell-less base.
+added as one tarball (ADD extracts it), so the build needs no network, never runs pip, and works on a shell-less base.
 Layers go from the least to the most often changed: base, packages, then the bento and model.
 """
 
@@ -20,7 +20,7 @@ DOCKERFILE = f"""\
 # (gcr.io/distroless/python3-debian12 in AWS; the same packages via mmdebstrap locally).
 ARG BASE_IMAGE
 FROM ${{BASE_IMAGE}}
-COPY packages/ {SITE_PACKAGES}/
+ADD packages.tar {SITE_PACKAGES}/
 WORKDIR {TASK_ROOT}
 COPY context.json lambda_handler.py ./
 COPY __pycache__ ./__pycache__

@@ -8,8 +8,9 @@ Bytecode is compiled with unchecked hashes: the image's COPY rounds file times t
 which would make every timestamp-checked .pyc stale, and a read-only root cannot rewrite them,
 so each cold start would compile site-packages again in memory.
 
-Installed once per set of pins into `cache_dir/packages-<hash>` (the warm build then reuses
-the engine's cached layer too).
+Installed once per set of pins into `cache_dir/packages-<hash>/`, then packed into one
+uncompressed `packages.tar` beside it, which the Dockerfile ADDs (extracted): an engine checks a
+cached layer against one file much faster than against ~20,000 (10 s instead of 18 s here).
 """
 
 from __future__ import annotations
@@ -39,34 +40,38 @@ def export_requirements(project_root: Path = PROJECT_ROOT) -> str:
 
 
 def install(requirements: str, cache_dir: Path | str) -> Path:
-    """The directory holding `requirements` installed for the image (made unless cached)."""
-    key = hashlib.sha256("\0".join([requirements, *PLATFORM, SITE_PACKAGES]).encode()).hexdigest()[:16]
+    """`packages.tar`: `requirements` installed for the image, packed (made unless cached)."""
+    key = hashlib.sha256("\0".join([requirements, *PLATFORM, SITE_PACKAGES, "tar"]).encode()).hexdigest()[:16]
     target = Path(cache_dir) / f"packages-{key}"
-    if target.is_dir():
-        return target
+    if (target / "packages.tar").is_file():
+        return target / "packages.tar"
     staging = target.with_name(f".{target.name}.{os.getpid()}.partial")
     shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
-    (staging.parent / f"{staging.name}.txt").write_text(requirements)
+    site = staging / "site-packages"
+    site.mkdir(parents=True)
+    (staging / "requirements.txt").write_text(requirements)
     try:
         subprocess.run(
-            [sys.executable, "-m", "uv", "pip", "install", "--quiet", "--target", str(staging), *PLATFORM,
-             "--only-binary", ":all:", "--no-deps", "-r", str(staging.parent / f"{staging.name}.txt")],
+            [sys.executable, "-m", "uv", "pip", "install", "--quiet", "--target", str(site), *PLATFORM,
+             "--only-binary", ":all:", "--no-deps", "-r", str(staging / "requirements.txt")],
             check=True, capture_output=True, text=True, timeout=900,
         )  # fmt: skip
-        shutil.rmtree(staging / "bin", ignore_errors=True)  # console scripts with the host's paths
+        shutil.rmtree(site / "bin", ignore_errors=True)  # console scripts with the host's paths
         subprocess.run(
             [sys.executable, "-m", "compileall", "-q", "-j", "0", "--invalidation-mode", "unchecked-hash",
-             "-s", str(staging), "-p", SITE_PACKAGES, str(staging)],
+             "-s", str(site), "-p", SITE_PACKAGES, str(site)],
             check=True, capture_output=True, text=True, timeout=900,
         )  # fmt: skip
+        subprocess.run(["tar", "-C", str(site), "--sort=name", "--owner=0", "--group=0", "--numeric-owner",
+                        "-cf", str(staging / "packages.tar"), "."], check=True, capture_output=True, text=True)  # fmt: skip
     except subprocess.CalledProcessError as err:
         shutil.rmtree(staging, ignore_errors=True)
         raise RuntimeError(f"installing the image's packages failed:\n{(err.stdout + err.stderr)[-3000:]}") from None
-    finally:
-        (staging.parent / f"{staging.name}.txt").unlink(missing_ok=True)
+    shutil.rmtree(site)
     try:
-        staging.rename(target)  # atomic: a crash never leaves a half-installed cache entry
+        staging.rename(target)  # atomic: a crash never leaves a half-made cache entry
     except OSError:  # another process got there first
         shutil.rmtree(staging, ignore_errors=True)
-    return target
+        if not (target / "packages.tar").is_file():
+            raise
+    return target / "packages.tar"
