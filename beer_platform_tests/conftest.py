@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import tempfile
 import sys
@@ -36,6 +37,7 @@ def local_stack(stack_dir: Path) -> Iterator[dict]:
         yield state
     finally:
         stack.stop_detached(stack_dir)
+        shutil.rmtree(stack_dir / "registry", ignore_errors=True)  # the pushed images: ~700 MB
 
 
 @pytest.fixture(scope="session")

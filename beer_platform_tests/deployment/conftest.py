@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -74,6 +75,7 @@ def stack_state(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
         yield state
     finally:
         stop_detached(state_dir)
+        shutil.rmtree(state_dir / "registry", ignore_errors=True)  # ~700 MB of pushed layers
 
 
 @pytest.fixture(scope="module")

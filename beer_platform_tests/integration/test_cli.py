@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
 
@@ -81,5 +82,6 @@ def test_run_materializes_everything_prints_a_summary_and_is_idempotent(tmp_path
         assert status["region"] == DEFAULT_NAMES.region
     finally:
         run_cli("stack", "down", env=env)
+        shutil.rmtree(tmp_path / "stack" / "registry", ignore_errors=True)  # the pushed images: ~700 MB
     # Both runs are in the persistent Dagster instance, for `dagster dev` to show.
     assert (tmp_path / "dagster_home" / "history").exists()
