@@ -63,7 +63,8 @@ def install(requirements: str, cache_dir: Path | str) -> Path:
             check=True, capture_output=True, text=True, timeout=900,
         )  # fmt: skip
         subprocess.run(["tar", "-C", str(site), "--sort=name", "--owner=0", "--group=0", "--numeric-owner",
-                        "-cf", str(staging / "packages.tar"), "."], check=True, capture_output=True, text=True)  # fmt: skip
+                        "-cf", str(staging / "packages.tar"), "."],
+                       check=True, capture_output=True, text=True)  # fmt: skip
     except subprocess.CalledProcessError as err:
         shutil.rmtree(staging, ignore_errors=True)
         raise RuntimeError(f"installing the image's packages failed:\n{(err.stdout + err.stderr)[-3000:]}") from None

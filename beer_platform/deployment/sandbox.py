@@ -78,7 +78,8 @@ class Sandbox:
             engine.command("run", "--rm", "--name", self.name, "--network", "host", "--read-only",
                            *(["--read-only-tmpfs=false"] if engine.kind == "podman" else []),
                            "--tmpfs", "/tmp:rw,size=512m,mode=1777", "--user", LAMBDA_USER,
-                           "--memory", f"{config.memory_mb}m", *engine.run_flags(), *environment, image, *config.command),
+                           "--memory", f"{config.memory_mb}m", *engine.run_flags(), *environment,
+                           image, *config.command),
             stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
         )  # fmt: skip
         self.invocations = 0

@@ -1,11 +1,11 @@
 """Two changes to moto, made in the stack's own process before it serves (or replays) a request.
 
-`point_ecr_at`: make the local endpoint's ECR name the stack's registry. moto answers ECR with AWS's host names (`<account>.dkr.ecr.<region>.amazonaws.com`), which
-resolve to nothing here. Patched, a repository's `repositoryUri` is `127.0.0.1:<port>/<name>`
-and `get_authorization_token`'s `proxyEndpoint` is `http://127.0.0.1:<port>`: the platform
-logs in, pushes and points the function at the image exactly as in AWS, and the `ImageUri`
-that `get_function` returns is pullable as it is. Applied before moto serves (or replays) a
-request, so replayed repositories get the local URI too.
+`point_ecr_at`: make the local endpoint's ECR name the stack's registry. moto answers ECR with
+AWS's host names (`<account>.dkr.ecr.<region>.amazonaws.com`), which resolve to nothing here.
+Patched, a repository's `repositoryUri` is `127.0.0.1:<port>/<name>` and
+`get_authorization_token`'s `proxyEndpoint` is `http://127.0.0.1:<port>`: the platform logs in,
+pushes and points the function at the image exactly as in AWS, and the `ImageUri` that
+`get_function` returns is pullable as it is. Replayed repositories get the local URI too.
 
 `keep_version_code`: a published Lambda version keeps the image it was published with. moto
 5.2.5 copies the function shallowly, so every version shares one `Code` and an

@@ -87,14 +87,6 @@ print(json.dumps({"dists": dists, "python": sys.version, "executable": sys.execu
     assert 250 * 2**20 < image.size_bytes == engine.size(image.ref) < IMAGE_LIMIT_BYTES / 5
 
 
-def test_the_container_answers_function_url_events_through_the_runtime_api(engine, image):
-    report = verify(engine, image.ref, image.model, warm_calls=3)
-    assert report.model == image.model and len(report.checks) == 8
-    assert "GET /docs.json -> 200 with /predict" in report.checks
-    assert "POST /predict bad_ph -> 4xx naming 'ph'" in report.checks
-    assert 0 < report.init_s <= report.cold_start_s and report.warm_p50_ms > 0
-
-
 def test_the_container_runs_as_lambda_does_read_only_warm_and_replaced_after_an_error(engine, image):
     with WarmFunction(engine, image.ref, FunctionConfig(name="f", version="7")) as function:
         answer = function.invoke(function_url_event("POST", "/predict", [BUZZ, PUNK_IPA]))
@@ -165,9 +157,16 @@ def releases(engine, aws, context_dir, second_context):
 
 
 @pytest.mark.integration
-def test_deploying_twice_gives_two_versions_by_digest_with_live_on_the_newest(aws, releases, stack_state):
+def test_each_release_is_verified_then_deployed_as_a_new_version_by_digest_live_on_the_newest(aws, releases,
+                                                                                            stack_state):  # fmt: skip
     first, second = releases
     assert first.image.model != second.image.model
+    # each image answered Function URL events through the Runtime API before it was pushed
+    report = first.verification
+    assert report.model == first.image.model and len(report.checks) == 8
+    assert "GET /docs.json -> 200 with /predict" in report.checks
+    assert "POST /predict bad_ph -> 4xx naming 'ph'" in report.checks
+    assert 0 < report.init_s <= report.cold_start_s and report.warm_p50_ms > 0
     assert (first.deployment.version, second.deployment.version) == ("1", "2")
     assert first.deployment.created and not second.deployment.created
     lambda_client = aws.client("lambda")
