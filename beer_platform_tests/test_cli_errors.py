@@ -43,3 +43,9 @@ def test_cleaning_a_day_that_is_not_an_ingestion_day_says_so(local_stack, stack_
                                                              "BEER_PLATFORM_ENV": "local"})  # fmt: skip
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert done.stderr.startswith("beer-platform: not an ingestion day: 1999-01-01, 2026-13-01 (YYYY-MM-DD, from 2026-11-01")
+
+
+def test_serve_with_an_empty_model_store_says_to_run_first(tmp_path):
+    done = run_cli("serve", "--port", "0", env={"BENTOML_HOME": str(tmp_path / "bentoml")})
+    assert done.returncode == 1
+    assert done.stderr.strip() == f"no ibu_model in the model store ({tmp_path / 'bentoml'}): run `make run` first"

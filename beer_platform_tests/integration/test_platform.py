@@ -82,6 +82,19 @@ def test_every_asset_materializes_and_every_check_passes(first_run, defs):
     assert api_rows.materialization.metadata["dagster/row_count"].value == 325
 
 
+def test_the_lambda_image_was_built_verified_pushed_and_deployed_by_digest(first_run, boto, settings, local_stack):
+    event = next(e for e in first_run.get_asset_materialization_events()
+                 if e.asset_key.to_user_string() == "ibu_model_lambda")  # fmt: skip
+    metadata = {key: value.value for key, value in event.materialization.metadata.items()}
+    assert metadata["deployed"] is True and metadata["version"] == "1"
+    assert metadata["image_uri"].startswith(f"{local_stack['registry']}/{settings.names.ecr_repository}@sha256:")
+    assert metadata["image_uri"] == boto("lambda").get_function(
+        FunctionName=settings.names.lambda_function, Qualifier=settings.names.lambda_alias)["Code"]["ImageUri"]
+    assert 250 * 2**20 < metadata["image_size_bytes"] < 10 * 2**30
+    assert metadata["cold_start_s"] > 0 and metadata["warm_p50_ms"] > 0
+    assert "GET /readyz -> 200" in metadata["verification"]
+
+
 def test_raw_zone_holds_every_record_as_the_api_served_it(first_run, boto, settings):
     s3 = boto("s3")
     keys = [o.key for o in s3_ops.list_objects(s3, settings.names.raw_bucket, "beers/")]
