@@ -8,7 +8,8 @@ BIN := $(VENV)/bin
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export BENTOML_HOME ?= $(CURDIR)/.bentoml
 
-.PHONY: setup run dev serve test test-fast lint-imports lint-infra bench stack-up stack-down clean
+.PHONY: setup container-tools run dev serve serve-lambda test test-fast lint-imports lint-infra bench stack-up stack-down clean
+LAMBDA_PORT ?= 9000
 
 # uv itself lives in its own small venv, so the project's venv holds exactly what uv.lock says.
 $(UV):
@@ -19,7 +20,12 @@ $(BIN)/beer-platform: $(UV) pyproject.toml uv.lock
 	$(UV) sync --frozen --python python3.11
 	@touch $@
 
-setup: $(BIN)/beer-platform
+## podman, runc, docker-registry, mmdebstrap: installed with apt-get as root on Debian/Ubuntu,
+## otherwise named (the platform runs without them and says no image was built).
+container-tools:
+	@bash tools/container-tools.sh
+
+setup: $(BIN)/beer-platform container-tools
 
 ## Set up, start the local stack, materialize every asset end to end, print a summary, stop.
 run: setup
@@ -32,6 +38,11 @@ dev: setup
 ## Serve the latest ibu_model at http://127.0.0.1:3001, or PORT=... (after `make run`); Ctrl-C stops it.
 serve: setup
 	$(BIN)/beer-platform serve $(if $(PORT),--port $(PORT))
+
+## The deployed function (`live`) as a Function URL at http://127.0.0.1:$(LAMBDA_PORT), from its image
+## in the local registry (after `make run`, with the stack up: `make stack-up`); Ctrl-C stops it.
+serve-lambda: setup
+	$(BIN)/beer-platform lambda serve --port $(LAMBDA_PORT)
 
 ## Set up, then pass every test (unit, integration against the local stack, import layers, infra lint).
 test: setup lint-imports lint-infra

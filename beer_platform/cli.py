@@ -72,7 +72,7 @@ def _run(args: argparse.Namespace) -> int:
     """Everything end to end: stack up, materialize the graph, summary, stack down."""
     from beer_platform.definitions import build_definitions
     from beer_platform.local import stack
-    from beer_platform.runner import dagster_instance, materialize
+    from beer_platform.runner import dagster_instance, run_platform
 
     settings = load_settings()
     started_stack = False
@@ -87,12 +87,29 @@ def _run(args: argparse.Namespace) -> int:
           f"PunkAPI: {settings.punkapi_base_url}", flush=True)  # fmt: skip
     try:
         defs = build_definitions(settings)
-        outcome = materialize(defs, dagster_instance(), echo=lambda line: print(line, flush=True))
+        outcome = run_platform(defs, dagster_instance(), echo=lambda line: print(line, flush=True))
         _print_summary(outcome, defs, settings)
     finally:
         if started_stack and not args.keep_stack:
             stack.stop_detached(stack_dir())
             print("local stack stopped (its state is kept in .stack/)")
+    return 0 if outcome.success else 1
+
+
+def _clean(args: argparse.Namespace) -> int:
+    """Re-clean ingestion days from the raw zone (a backfill), then republish what is below."""
+    settings = _connected_settings()
+    from beer_platform.assets.lake import INGESTION_DAYS
+    from beer_platform.definitions import build_definitions
+    from beer_platform.runner import backfill, dagster_instance
+
+    known = set(INGESTION_DAYS.get_partition_keys())
+    if unknown := [day for day in args.days if day not in known]:
+        raise CommandError(f"not an ingestion day: {', '.join(sorted(unknown))} (YYYY-MM-DD, from "
+                           f"{INGESTION_DAYS.get_first_partition_key()} to today)")  # fmt: skip
+    defs = build_definitions(settings)
+    outcome = backfill(defs, dagster_instance(), sorted(set(args.days)), echo=lambda line: print(line, flush=True))
+    _print_summary(outcome, defs, settings)
     return 0 if outcome.success else 1
 
 
@@ -102,19 +119,19 @@ def _print_summary(outcome, defs, settings) -> None:
     graph = defs.resolve_asset_graph()
     print("\nsummary")
     for key in graph.toposorted_asset_keys:
-        done = outcome.assets.get(key.to_user_string())
-        if done is None:
-            continue
-        meta = done.metadata
-        rows = meta.get("dagster/row_count", "-")
-        where = meta.get("summary") or meta.get("dagster/uri") or meta.get("dagster/table_name") or ""
-        print(f"  {graph.get(key).group_name:<10} {done.key:<18} {rows!s:>6} rows  {done.seconds:6.1f}s  {where}")
+        for done in (o for o in outcome.assets.values() if o.asset == key.to_user_string() and o.metadata):
+            meta = done.metadata
+            rows = meta.get("dagster/row_count", "-")
+            where = meta.get("summary") or meta.get("dagster/uri") or meta.get("dagster/table_name") or ""
+            print(f"  {graph.get(key).group_name:<10} {done.key:<30} {rows!s:>6} rows  {done.seconds:6.1f}s  {where}")
     if outcome.success:
         result = defs.resources["query"].run(
             f"SELECT ingestion_date, count(*) FROM {settings.names.glue_table} GROUP BY 1 ORDER BY 1 DESC LIMIT 3"
         )
         print(f"  query ({result.engine}): " + ", ".join(f"{d}: {n} beers" for d, n in result.rows))
-    print(f"  run {outcome.run_id} {'succeeded' if outcome.success else 'FAILED'} in {outcome.seconds:.1f}s")
+    runs = outcome.run_id.split(", ")
+    print(f"  {'runs' if len(runs) > 1 else 'run'} {', '.join(r[:8] for r in runs)} "
+          f"{'succeeded' if outcome.success else 'FAILED'} in {outcome.seconds:.1f}s")
     if outcome.error:
         print(f"  error: {outcome.error}")
 
@@ -174,38 +191,74 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _lambda(args: argparse.Namespace) -> int:
-    """Invoke the deployed IBU model function, or roll its `live` alias back one version."""
-    from beer_platform.deployment import lambda_api
+    """Invoke the deployed IBU model function, serve it as a Function URL, or roll `live` back."""
     from beer_platform.aws.clients import AwsClients
-    from beer_platform.deployment.release import invoke_live_locally
+    from beer_platform.deployment import engine, lambda_api
+    from beer_platform.deployment.sandbox import InvocationError
 
     settings = _connected_settings()
     clients = AwsClients.from_settings(settings)
     names = settings.names
+    lambda_client = clients.client("lambda")
     try:
         if args.action == "rollback":
-            before, after = lambda_api.rollback(clients.client("lambda"), names)
+            before, after = lambda_api.rollback(lambda_client, names)
             print(f"{names.lambda_function}:{names.lambda_alias} moved from version {before} to {after}")
             return 0
-        try:
-            beers = json.loads(args.json)
-        except json.JSONDecodeError as err:
-            print(f"--json is not valid JSON: {err}", file=sys.stderr)
+        if args.action == "invoke":
+            try:
+                beers = json.loads(args.json)
+            except json.JSONDecodeError as err:
+                print(f"--json is not valid JSON: {err}", file=sys.stderr)
+                return 2
+        if settings.env == "aws" and args.action == "serve":
+            print("lambda serve runs the local stack's function; in AWS, call its Function URL", file=sys.stderr)
             return 2
         if settings.env == "aws":
-            response = lambda_api.invoke_remote(clients.client("lambda"), names, beers)
+            response = lambda_api.invoke_remote(lambda_client, names, beers)
         else:
-            # moto records functions but runs no code: the live version's verified artifact answers.
-            response = invoke_live_locally(clients, names, beers, stack_dir() / "lambda-artifacts")
-    except (lambda_api.NoPreviousVersion, lambda_api.InvocationFailed) as err:
+            # moto records functions and runs none: the `live` image runs here, as Lambda runs it
+            from beer_platform.deployment.function_url import function_url_event
+            from beer_platform.local.live_function import LiveFunction
+
+            lambda_client.get_alias(FunctionName=names.lambda_function, Name=names.lambda_alias)
+            with LiveFunction(engine.detect(), clients, names) as live:
+                if args.action == "serve":
+                    return _serve_function_url(live, args.port)
+                response = live.invoke(function_url_event("POST", "/predict", beers, region=names.region))
+    except (lambda_api.NoPreviousVersion, lambda_api.InvocationFailed, InvocationError, engine.EngineMissing) as err:
         print(str(err), file=sys.stderr)
         return 1
-    except clients.client("lambda").exceptions.ResourceNotFoundException:
+    except lambda_client.exceptions.ResourceNotFoundException:
         print(f"{names.lambda_function} is not deployed: materialize ibu_model_lambda first", file=sys.stderr)
         return 1
-    body = response.get("body", "")
-    print(body)
+    print(response.get("body", ""))
     return 0 if 200 <= int(response.get("statusCode", 500)) < 300 else 1
+
+
+def _interrupt(*_: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _serve_function_url(live, port: int) -> int:
+    import signal
+
+    from beer_platform.local.function_url_server import FunctionURLServer
+
+    server = FunctionURLServer(live, port)
+    version, image = live.current()
+    print(f"{live.names.lambda_function}:{live.names.lambda_alias} (version {version}, {image}) at {server.url}\n"
+          f"  curl -s {server.url}/predict -H 'content-type: application/json' "
+          f"-d '[{{\"name\": \"Buzz\", \"abv\": 4.5, \"target_fg\": 1010, \"target_og\": 1044, "
+          f"\"ebc\": 20, \"srm\": 10, \"ph\": 4.4}}]'   (Ctrl-C stops)", flush=True)  # fmt: skip
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+    return 0
 
 
 def _query(args: argparse.Namespace) -> int:
@@ -255,6 +308,10 @@ def build_parser() -> argparse.ArgumentParser:
     ports(run_p)
     run_p.set_defaults(func=_run)
 
+    clean_p = sub.add_parser("clean", help="re-clean ingestion days from the raw zone (a backfill), then republish")
+    clean_p.add_argument("days", nargs="+", metavar="YYYY-MM-DD")
+    clean_p.set_defaults(func=_clean)
+
     dev_p = sub.add_parser("dev", help="the local stack plus the Dagster UI (dagster dev)")
     dev_p.add_argument("--port", type=int, default=DEFAULT_DAGSTER_PORT)
     ports(dev_p)
@@ -264,9 +321,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve_p.add_argument("--port", type=int, default=int(os.environ.get("BEER_PLATFORM_SERVE_PORT", DEFAULT_SERVE_PORT)))
     serve_p.set_defaults(func=_serve)
 
-    lambda_p = sub.add_parser("lambda", help="the deployed IBU model function: invoke it, roll it back")
-    lambda_p.add_argument("action", choices=["invoke", "rollback"])
+    lambda_p = sub.add_parser("lambda", help="the deployed IBU model function: invoke it, serve it, roll it back")
+    lambda_p.add_argument("action", choices=["invoke", "serve", "rollback"])
     lambda_p.add_argument("--json", default="[]", help="invoke: a JSON list of beers, as POST /predict takes")
+    lambda_p.add_argument("--port", type=int, default=int(os.environ.get("BEER_PLATFORM_LAMBDA_PORT", 9000)),
+                          help="serve: the Function URL look-alike's port on 127.0.0.1")  # fmt: skip
     lambda_p.set_defaults(func=_lambda)
 
     query_p = sub.add_parser("query", help="run SQL over the Glue tables beers, beer_hops, recipes "

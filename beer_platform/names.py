@@ -33,6 +33,11 @@ class ResourceNames:
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def glue_table_of(self, table: str) -> str:
+        """The Glue name of the cleaned table `table` (a `core.tables.TableSpec` name): `beers` is
+        `glue_table`, any other `glue_<table>_table`."""
+        return self.glue_table if table == "beers" else getattr(self, f"glue_{table}_table")
+
     def with_terraform_outputs(self, outputs: dict[str, Any]) -> ResourceNames:
         """Override names from `terraform output -json` (values are `{"value": ...}` objects)."""
         known = {f.name for f in fields(self)}

@@ -9,8 +9,9 @@ from dagster_aws.utils import ResourceWithBoto3Configuration
 from pydantic import PrivateAttr
 
 from beer_platform.aws.clients import AwsClients
-
 from beer_platform.aws.query import AthenaQuery, DuckDBGlueQuery, QueryResult
+from beer_platform.core.tables import BUILDERS
+from beer_platform.deployment.base_image import PRODUCTION_BASE
 from beer_platform.names import ResourceNames
 from beer_platform.punkapi_client import PunkAPIClient
 from beer_platform.settings import Settings
@@ -65,6 +66,13 @@ class NamesResource(ConfigurableResource):
         return ResourceNames(**{field: getattr(self, field) for field in ResourceNames.__dataclass_fields__})
 
 
+class LambdaImageResource(ConfigurableResource):
+    """What the Lambda image is built on: `base_image` empty means the local Debian-made base
+    (see deployment/base_image.py); in `aws` the public one."""
+
+    base_image: str = ""
+
+
 class PunkAPIResource(ConfigurableResource):
     base_url: str
     max_attempts: int = 6
@@ -94,7 +102,7 @@ class QueryResource(ConfigurableResource):
             return AthenaQuery(self.aws.client("athena"), names.glue_database, names.athena_workgroup).run(sql)
         return DuckDBGlueQuery(
             self.aws.client("glue"), names.glue_database,
-            [names.glue_table, names.glue_beer_hops_table, names.glue_recipes_table], self.aws.endpoint_url or "",
+            [names.to_names().glue_table_of(builder.spec.name) for builder in BUILDERS], self.aws.endpoint_url or "",
             self.aws.region_name or names.region, self.aws.clients.credentials(),
         ).run(sql)  # fmt: skip
 
@@ -108,4 +116,6 @@ def build_resources(settings: Settings) -> dict[str, ConfigurableResource]:
         "names": names,
         "punkapi": PunkAPIResource(base_url=settings.punkapi_base_url),
         "query": QueryResource(aws=aws, names=names, engine="athena" if settings.env == "aws" else "duckdb"),
+        "lambda_image": LambdaImageResource(
+            base_image=settings.lambda_base_image or (PRODUCTION_BASE if settings.env == "aws" else "")),
     }

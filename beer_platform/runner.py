@@ -1,5 +1,9 @@
 """Materialize the whole asset graph in-process, with progress a person can follow.
 
+`run_platform` is `make run`: the landing (beer_events, raw_beers), then one run of the cleaned tables
+per ingestion day the landing touched, then everything below (the automation's sensor does the
+same in `dagster dev`; see `automation`).
+
 Runs are recorded in the persistent Dagster instance (DAGSTER_HOME, default `.dagster_home/`),
 so `make dev` shows them afterwards. In-process execution skips the ~10 s per step that a
 multiprocess run spends re-importing the code.
@@ -15,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dagster import DagsterEventType, DagsterInstance, Definitions
+from dagster import AssetKey, DagsterEventType, DagsterInstance, Definitions
 
 from beer_platform.settings import project_dir
 
@@ -39,7 +43,8 @@ def dagster_instance() -> DagsterInstance:
 
 @dataclass
 class AssetOutcome:
-    key: str
+    key: str  # the asset, with the partition for a partitioned one: cleaned_beers[2026-12-01]
+    asset: str = ""
     seconds: float = 0.0
     metadata: dict = field(default_factory=dict)
     checks: dict[str, bool] = field(default_factory=dict)
@@ -52,13 +57,56 @@ class RunOutcome:
     seconds: float
     assets: dict[str, AssetOutcome]
     error: str = ""
+    results: list = field(default_factory=list)  # each run's ExecuteInProcessResult
+
+
+def run_platform(defs: Definitions, instance: DagsterInstance, echo: Callable[[str], None] = print) -> RunOutcome:
+    """Land, clean each day the landing touched, publish: three kinds of runs, one outcome."""
+    from beer_platform.automation import days_touched
+
+    started = time.perf_counter()
+    runs = [materialize(defs, instance, "landing_job", echo)]
+    if runs[-1].success:
+        landing = instance.get_latest_materialization_event(AssetKey("raw_beers"))
+        touched = days_touched(landing) if landing is not None and landing.run_id == runs[-1].run_id else []
+        runs += _clean_then_publish(defs, instance, touched, echo)
+    return _combined(runs, started)
+
+
+def backfill(defs: Definitions, instance: DagsterInstance, days: list[str], echo: Callable[[str], None] = print
+             ) -> RunOutcome:  # fmt: skip
+    """`beer-platform clean DAY...`: each day cleaned again from the raw zone, then what is below."""
+    started = time.perf_counter()
+    return _combined(_clean_then_publish(defs, instance, days, echo), started)
+
+
+def _clean_then_publish(defs: Definitions, instance: DagsterInstance, days: list[str], echo) -> list[RunOutcome]:
+    runs: list[RunOutcome] = []
+    for day in days:
+        runs.append(materialize(defs, instance, "cleaning_job", echo, partition_key=day))
+        if not runs[-1].success:
+            return runs
+    runs.append(materialize(defs, instance, "publishing_job", echo))
+    return runs
+
+
+def _combined(runs: list[RunOutcome], started: float) -> RunOutcome:
+    return RunOutcome(
+        run_id=", ".join(run.run_id for run in runs),
+        success=all(run.success for run in runs),
+        seconds=time.perf_counter() - started,
+        assets={key: outcome for run in runs for key, outcome in run.assets.items()},
+        error="; ".join(run.error for run in runs if run.error),
+        results=[result for run in runs for result in run.results],
+    )
 
 
 def materialize(
     defs: Definitions,
     instance: DagsterInstance,
-    job_name: str = "all_assets_job",
+    job_name: str,
     echo: Callable[[str], None] = print,
+    partition_key: str | None = None,
 ) -> RunOutcome:
     job = defs.resolve_job_def(job_name)
     run_id = str(uuid.uuid4())  # chosen here so progress can follow the run's events
@@ -69,6 +117,7 @@ def materialize(
             result_box["result"] = job.execute_in_process(
                 instance=instance,
                 run_id=run_id,
+                partition_key=partition_key,
                 raise_on_error=False,
                 tags={"dagster/from_cli": "beer-platform"},
                 # Our own progress lines replace Dagster's verbose console log.
@@ -104,6 +153,7 @@ def materialize(
         seconds=time.perf_counter() - started,
         assets=outcomes,
         error=error,
+        results=[result] if result is not None else [],
     )
 
 
@@ -121,8 +171,9 @@ def _report(entry, outcomes: dict[str, AssetOutcome], step_started: dict[str, fl
         echo(f"  ... {'checks' if step.startswith('asset_check_') else step}")
     elif event.event_type == DagsterEventType.ASSET_MATERIALIZATION:
         mat = event.event_specific_data.materialization
-        key = mat.asset_key.to_user_string()
-        outcome = outcomes.setdefault(key, AssetOutcome(key))
+        asset = mat.asset_key.to_user_string()
+        key = f"{asset}[{mat.partition}]" if mat.partition else asset
+        outcome = outcomes.setdefault(key, AssetOutcome(key, asset))
         outcome.metadata = {k: v.value for k, v in mat.metadata.items()}
         outcome.seconds = entry.timestamp - step_started.get(step, entry.timestamp)
         rows = outcome.metadata.get("dagster/row_count")
@@ -130,7 +181,11 @@ def _report(entry, outcomes: dict[str, AssetOutcome], step_started: dict[str, fl
     elif event.event_type == DagsterEventType.ASSET_CHECK_EVALUATION:
         evaluation = event.event_specific_data
         key = evaluation.asset_key.to_user_string()
-        outcomes.setdefault(key, AssetOutcome(key)).checks[evaluation.check_name] = evaluation.passed
+        # A check belongs to the asset's latest outcome (a partition's, for a partitioned asset).
+        owner = next((o for o in reversed(outcomes.values()) if o.asset == key), None)
+        if owner is None:
+            owner = outcomes.setdefault(key, AssetOutcome(key, key))
+        owner.checks[evaluation.check_name] = evaluation.passed
         mark = "pass" if evaluation.passed else ("FAIL" if evaluation.severity.value == "ERROR" else "warn")
         echo(f"      {mark} check {key}:{evaluation.check_name}")
     elif event.event_type == DagsterEventType.STEP_FAILURE:

@@ -41,6 +41,7 @@ class Settings:
     aws_endpoint_url: str | None  # None = the real AWS endpoints
     aws_access_key_id: str | None = None
     aws_secret_access_key: str | None = None
+    lambda_base_image: str | None = None  # BEER_PLATFORM_LAMBDA_BASE_IMAGE; None: the environment's default
 
     @property
     def region(self) -> str:
@@ -80,6 +81,7 @@ def load_settings(environ: Mapping[str, str] = os.environ) -> Settings:
             or f"http://127.0.0.1:{DEFAULT_AWS_PORT}",
             aws_access_key_id=LOCAL_CREDENTIALS[0],
             aws_secret_access_key=LOCAL_CREDENTIALS[1],
+            lambda_base_image=environ.get("BEER_PLATFORM_LAMBDA_BASE_IMAGE"),
         )
     if env == "aws":
         names = DEFAULT_NAMES
@@ -97,8 +99,18 @@ def load_settings(environ: Mapping[str, str] = os.environ) -> Settings:
                 "serve the replica somewhere, see the README)"
             )
         # Credentials come from boto3's usual chain (env, profile, instance role).
-        return Settings(env="aws", names=names, punkapi_base_url=base_url, aws_endpoint_url=None)
+        return Settings(env="aws", names=names, punkapi_base_url=base_url, aws_endpoint_url=None,
+                        lambda_base_image=environ.get("BEER_PLATFORM_LAMBDA_BASE_IMAGE"))  # fmt: skip
     raise SettingsError(f"BEER_PLATFORM_ENV must be 'local' or 'aws', not {env!r}")
+
+
+def cache_dir(environ: Mapping[str, str] = os.environ) -> Path:
+    """Build caches kept across checkouts (the Lambda image's installed packages):
+    BEER_PLATFORM_CACHE_DIR, else $XDG_CACHE_HOME/beer-platform, else ~/.cache/beer-platform."""
+    if "BEER_PLATFORM_CACHE_DIR" in environ:
+        return Path(environ["BEER_PLATFORM_CACHE_DIR"]).resolve()
+    base = Path(environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return (base / "beer-platform").resolve()
 
 
 def ensure_bentoml_home() -> Path:

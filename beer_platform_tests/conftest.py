@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -41,6 +42,7 @@ def local_stack(stack_dir: Path) -> Iterator[dict]:
         yield state
     finally:
         stack.stop_detached(stack_dir)
+        shutil.rmtree(stack_dir / "registry", ignore_errors=True)  # the pushed images: ~700 MB
 
 
 @pytest.fixture(scope="session")

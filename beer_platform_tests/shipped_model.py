@@ -38,9 +38,10 @@ def save_shipped_model(evaluate: bool) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--no-evaluate", action="store_true", help="skip the repeated CV (faster)")
-    current = model_store.latest_model_info()
+    parser.add_argument("--force", action="store_true", help="save a new model even if the store has one")
     args = parser.parse_args()
-    print(current["tag"] if current else save_shipped_model(evaluate=not args.no_evaluate))
+    current = model_store.latest_model_info()
+    print(current["tag"] if current and not args.force else save_shipped_model(evaluate=not args.no_evaluate))
 
 
 if __name__ == "__main__":

@@ -22,7 +22,8 @@ def test_a_settings_error_is_one_line_not_a_traceback(env, says, tmp_path):
     assert says in done.stderr and "Traceback" not in done.stderr
 
 
-@pytest.mark.parametrize("command", [["query", "SELECT count(*) FROM beers"], ["lambda", "rollback"]])
+@pytest.mark.parametrize("command", [["query", "SELECT count(*) FROM beers"], ["lambda", "rollback"],
+                                     ["clean", "2026-12-01"]])
 def test_commands_that_need_the_local_stack_say_how_to_start_it(command, tmp_path):
     done = run_cli(*command, env={"BEER_PLATFORM_STACK_DIR": str(tmp_path), "BEER_PLATFORM_ENV": "local"})
     assert done.returncode == 1
@@ -34,6 +35,14 @@ def test_debug_shows_the_traceback(tmp_path):
                                                          "BEER_PLATFORM_ENV": "prod"})  # fmt: skip
     assert done.returncode != 0
     assert "Traceback" in done.stderr and "SettingsError" in done.stderr
+
+
+@pytest.mark.integration
+def test_cleaning_a_day_that_is_not_an_ingestion_day_says_so(local_stack, stack_dir):
+    done = run_cli("clean", "2026-13-01", "1999-01-01", env={"BEER_PLATFORM_STACK_DIR": str(stack_dir),
+                                                             "BEER_PLATFORM_ENV": "local"})  # fmt: skip
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert done.stderr.startswith("beer-platform: not an ingestion day: 1999-01-01, 2026-13-01 (YYYY-MM-DD, from 2026-11-01")
 
 
 def test_serve_with_an_empty_model_store_says_to_run_first(tmp_path):

@@ -85,12 +85,40 @@ def test_ingestion_is_scheduled_once_a_day_and_runs_out_of_the_box(defs):
     assert {key.to_user_string() for key in job.asset_layer.selected_asset_keys} == {"beer_events"}
 
 
-def test_everything_downstream_follows_by_automation_whose_sensor_runs_out_of_the_box(defs, graph):
-    sensor = defs.resolve_sensor_def("lake_automation")
-    assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
+def test_everything_downstream_follows_by_automation_whose_sensors_run_out_of_the_box(defs, graph):
+    for name in ("lake_automation", "landed_days"):
+        assert defs.resolve_sensor_def(name).default_status == dg.DefaultSensorStatus.RUNNING
     scheduled = {dg.AssetKey("beer_events")}
-    for key in set(graph.get_all_asset_keys()) - scheduled - {SOURCE}:
+    by_landed_days = set(defs.resolve_job_def(defs.resolve_sensor_def("landed_days").job_name).asset_layer.selected_asset_keys)
+    assert by_landed_days == {dg.AssetKey(name) for name in ("cleaned_beers", "cleaned_beer_hops", "cleaned_recipes")}
+    for key in set(graph.get_all_asset_keys()) - scheduled - by_landed_days - {SOURCE}:
         assert graph.get(key).automation_condition is not None, f"{key} would never run by itself"
+
+
+def test_a_landing_that_touched_two_days_requests_exactly_those_two_partitions(defs):
+    sensor = defs.resolve_sensor_def("landed_days")
+    with dg.instance_for_test() as instance:
+        touched = ["2026-11-30", "2026-12-01"]
+        instance.report_runless_asset_event(
+            dg.AssetMaterialization("raw_beers", metadata={"days_touched": dg.MetadataValue.json(touched)}))
+        context = dg.build_sensor_context(instance=instance, definitions=defs)
+        requests = sensor.evaluate_tick(context).run_requests
+        assert sorted(r.partition_key for r in requests) == touched
+        cleaned = {dg.AssetKey(name) for name in ("cleaned_beers", "cleaned_beer_hops", "cleaned_recipes")}
+        assert all(set(r.asset_selection or cleaned) == cleaned for r in requests)  # every table of the day
+        nothing_new = dg.build_sensor_context(instance=instance, definitions=defs, cursor=context.cursor)
+        assert not sensor.evaluate_tick(nothing_new).run_requests  # the same landing is not cleaned twice
+
+
+def test_the_cleaned_zone_is_partitioned_by_ingestion_day(graph):
+    cleaned = {dg.AssetKey(name) for name in ("cleaned_beers", "cleaned_beer_hops", "cleaned_recipes")}
+    for key in cleaned:
+        partitions = graph.get(key).partitions_def
+        assert isinstance(partitions, dg.DailyPartitionsDefinition) and partitions.timezone == "UTC"
+        today = datetime.now(UTC).date().isoformat()
+        assert partitions.get_last_partition_key() == today  # today's records land in today's partition
+    for key in graph.get_all_asset_keys() - cleaned:
+        assert graph.get(key).partitions_def is None, key
 
 
 def test_cleaned_table_declares_its_typed_schema_and_checks(graph):

@@ -189,7 +189,7 @@ def test_tfvars_example_sets_only_declared_variables(variables_doc: dict) -> Non
 
 # What the platform's code calls in AWS (boto3 operation -> IAM action), by the module that calls it.
 PLATFORM_ACTIONS = {
-    "kinesis": ["PutRecords", "ListShards", "GetShardIterator", "GetRecords"],
+    "kinesis": ["PutRecords", "ListShards", "GetShardIterator", "GetRecords", "DescribeStreamSummary"],
     "s3": ["GetObject", "PutObject", "ListBucket", "DeleteObject"],
     "glue": ["GetTable", "CreateTable", "UpdateTable", "GetPartitions", "BatchCreatePartition"],
     "athena": ["StartQueryExecution", "GetQueryExecution", "GetQueryResults", "StopQueryExecution"],
@@ -209,3 +209,29 @@ def test_the_orchestration_role_allows_every_call_the_platform_makes():
     missing = [f"{service}:{op}" for service, ops in PLATFORM_ACTIONS.items() for op in ops
                if f"{service}:{op}" not in allowed]  # fmt: skip
     assert not missing, f"the orchestration role lacks {missing}"
+
+
+def test_the_streams_retention_outlasts_two_intervals_of_the_ingestion_schedule(variables_doc: dict) -> None:
+    """A landing that fails one day is caught up the next before its records expire (see automation)."""
+    from datetime import UTC, datetime
+
+    from dagster._utils.schedules import cron_string_iterator
+
+    from beer_platform.automation import daily_ingestion
+
+    ticks = cron_string_iterator(datetime(2026, 12, 1, tzinfo=UTC).timestamp(), daily_ingestion.cron_schedule,
+                                 daily_ingestion.execution_timezone)  # fmt: skip
+    interval_hours = (next(ticks) - next(ticks)).total_seconds() / -3600
+    for doc in (variables_doc, infra.load(MODULES_DIR / "ingestion" / "variables.tf")):
+        variables = infra.blocks(doc, "variable")
+        retention = variables.get("stream_retention_hours", variables.get("retention_hours"))["default"]
+        assert retention >= 2 * interval_hours
+
+
+def test_the_stream_mode_is_a_variable_provisioned_or_on_demand(variables_doc: dict) -> None:
+    mode = infra.blocks(variables_doc, "variable")["stream_mode"]
+    assert mode["default"] == "PROVISIONED" and "ON_DEMAND" in str(mode["validation"])
+    [stream] = [body for doc in infra.module_dir_docs(MODULES_DIR / "ingestion")
+                for (rtype, _), body in infra.labelled_resources(doc).items() if rtype == "aws_kinesis_stream"]  # fmt: skip
+    assert stream["stream_mode_details"][0]["stream_mode"] == "${var.stream_mode}"
+    assert "var.stream_mode" in str(stream["shard_count"])  # no shard count ON_DEMAND

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from beer_platform.local.punkapi_replica import ReplicaServer, load_beers
+from beer_platform.local.punkapi_replica import ReplicaServer, create_app, load_beers
 from beer_platform.punkapi_client import PunkAPIClient, PunkAPIError
 
 FAST = {"backoff_initial": 0.001, "backoff_max": 0.05}
@@ -18,7 +18,7 @@ FAST = {"backoff_initial": 0.001, "backoff_max": 0.05}
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[ReplicaServer]:
-    with ReplicaServer() as replica:
+    with ReplicaServer(create_app(fault_injection=True)) as replica:
         yield replica
 
 

@@ -18,7 +18,7 @@ from benchmarks.machine import describe_machine
 from beer_platform.local.stack import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
-ASSET_LINE = re.compile(r"^\s+(?P<zone>.+?)\s{2,}(?P<asset>\w+)\s+(?P<rows>[\d-]+) rows\s+(?P<secs>[\d.]+)s")
+ASSET_LINE = re.compile(r"^\s+(?P<zone>.+?)\s{2,}(?P<asset>[\w\[\]-]+)\s+(?P<rows>[\d-]+) rows\s+(?P<secs>[\d.]+)s")
 
 
 def make_run(env: dict[str, str]) -> tuple[float, dict[str, float], str]:

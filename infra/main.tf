@@ -7,6 +7,7 @@ module "ingestion" {
 
   stream_name     = var.stream
   stream_shards   = var.stream_shards
+  stream_mode     = var.stream_mode
   retention_hours = var.stream_retention_hours
 }
 

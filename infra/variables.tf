@@ -48,7 +48,7 @@ variable "stream" {
 }
 
 variable "stream_shards" {
-  description = "Shard count of the PROVISIONED Kinesis stream."
+  description = "Shard count of the Kinesis stream when stream_mode is PROVISIONED (ON_DEMAND scales itself)."
   type        = number
   default     = 2
 
@@ -181,10 +181,21 @@ variable "access_log_bucket" {
   }
 }
 
+variable "stream_mode" {
+  description = "Capacity mode of the Kinesis stream: PROVISIONED (stream_shards shards) or ON_DEMAND (Kinesis adds and removes shards; the landing follows parents to children either way)."
+  type        = string
+  default     = "PROVISIONED"
+
+  validation {
+    condition     = contains(["PROVISIONED", "ON_DEMAND"], var.stream_mode)
+    error_message = "stream_mode must be PROVISIONED or ON_DEMAND."
+  }
+}
+
 variable "stream_retention_hours" {
-  description = "Retention of the Kinesis stream, in hours."
+  description = "Retention of the Kinesis stream, in hours. Keep it at least twice the daily_ingestion schedule's interval (24 h): a landing that fails one day is caught up the next before its records expire; one that falls further behind fails naming the gap. Above 24 h is billed as extended retention."
   type        = number
-  default     = 24
+  default     = 48
 
   validation {
     condition     = var.stream_retention_hours >= 24 && var.stream_retention_hours <= 8760 && floor(var.stream_retention_hours) == var.stream_retention_hours

@@ -1,4 +1,5 @@
-"""The query layer: the Glue Data Catalog tables over the cleaned zone (beers, beer_hops, recipes)."""
+"""The query layer: a Glue Data Catalog table over each cleaned table (beers, beer_hops, recipes),
+one asset per `core.tables` spec."""
 
 
 import time
@@ -8,41 +9,26 @@ from dagster import (
     AssetCheckSpec,
     AssetExecutionContext,
     AssetKey,
+    AssetsDefinition,
     MaterializeResult,
     MetadataValue,
 )
 
-from beer_platform.assets.common import EAGER, column_schema, platform_asset, schema_change_checks
+from beer_platform.assets.common import FOLLOWS_PARTITIONS, column_schema, platform_asset, schema_change_checks
+from beer_platform.assets.lake import cleaned_asset_key
+from beer_platform.core.tables import BEER_HOPS, BEERS, RECIPES, TableBuilder, TableSpec
 from beer_platform.resources import AWSResource, NamesResource, QueryResource
-from beer_platform.stages.catalog import BEER_HOPS, BEERS, RECIPES, TableSpec, publish_table
+from beer_platform.stages.catalog import publish_table
 
 
-def _catalog_asset(name: str, spec: TableSpec, cleaned: str, what: str):
-    return platform_asset(
-        name=name,
-        deps=[AssetKey(cleaned)],
-        group_name="catalog",
-        kinds={"glue", "sql"},
-        automation_condition=EAGER,
-        check_specs=[
-            AssetCheckSpec(
-                "queryable", asset=name, blocking=True,
-                description="A SQL engine reads the latest partition through the catalog and counts its rows.",
-            )  # fmt: skip
-        ],
-        metadata={"dagster/column_schema": column_schema(spec.schema)},
-        description=(
-            f"The Glue Data Catalog table of {what} over the cleaned zone ({cleaned}: Parquet, partitioned by "
-            "ingestion_date), created or updated idempotently, every partition registered."
-        ),
-    )
-
-
-def publish_and_query(spec: TableSpec, aws: AWSResource, names: NamesResource, query: QueryResource):
-    """Publish `spec`'s Glue table, then count its latest partition's rows through the catalog."""
+def publish_and_query(context: AssetExecutionContext, spec: TableSpec, aws: AWSResource, names: NamesResource,
+                      query: QueryResource):  # fmt: skip
+    """Publish `spec`'s Glue table (every partition registered), then count its latest partition's
+    rows through the catalog."""
     started = time.perf_counter()
-    table = spec.glue_name(names.to_names())
+    table = names.to_names().glue_table_of(spec.name)
     report = publish_table(aws.client("glue"), aws.client("s3"), names.glue_database, table, names.cleaned_bucket, spec)
+    context.log.info(f"table {report.table} {report.action}; partitions added: {report.partitions_added}")
     yield MaterializeResult(
         metadata={
             "dagster/table_name": report.table,
@@ -64,20 +50,39 @@ def publish_and_query(spec: TableSpec, aws: AWSResource, names: NamesResource, q
     )
 
 
-@_catalog_asset("beers_table", BEERS, "cleaned_beers", "beers (the 9 typed fields)")
-def beers_table(context: AssetExecutionContext, aws: AWSResource, names: NamesResource, query: QueryResource):
-    yield from publish_and_query(BEERS, aws, names, query)
+def table_asset(builder: TableBuilder, what: str) -> AssetsDefinition:
+    """The catalog asset of one cleaned table: `<name>_table`, below `cleaned_<name>`."""
+    spec = builder.spec
+    name = f"{spec.name}_table"
+    cleaned = cleaned_asset_key(spec)
+
+    @platform_asset(
+        name=name,
+        deps=[AssetKey(cleaned)],
+        group_name="catalog",
+        kinds={"glue", "sql"},
+        automation_condition=FOLLOWS_PARTITIONS,
+        check_specs=[
+            AssetCheckSpec(
+                "queryable", asset=name, blocking=True,
+                description="A SQL engine reads the latest partition through the catalog and counts its rows.",
+            )  # fmt: skip
+        ],
+        metadata={"dagster/column_schema": column_schema(spec.schema)},
+        description=(
+            f"The Glue Data Catalog table of {what} over the cleaned zone ({cleaned}: Parquet, partitioned by "
+            "ingestion_date), created or updated idempotently, every partition registered."
+        ),
+    )
+    def publish(context: AssetExecutionContext, aws: AWSResource, names: NamesResource, query: QueryResource):
+        yield from publish_and_query(context, spec, aws, names, query)
+
+    return publish
 
 
-@_catalog_asset("beer_hops_table", BEER_HOPS, "cleaned_beer_hops", "hop additions (one row per addition)")
-def beer_hops_table(context: AssetExecutionContext, aws: AWSResource, names: NamesResource, query: QueryResource):
-    yield from publish_and_query(BEER_HOPS, aws, names, query)
-
-
-@_catalog_asset("recipes_table", RECIPES, "cleaned_recipes", "recipes (volumes, attenuation: one row per beer)")
-def recipes_table(context: AssetExecutionContext, aws: AWSResource, names: NamesResource, query: QueryResource):
-    yield from publish_and_query(RECIPES, aws, names, query)
-
+beers_table = table_asset(BEERS, "beers (the 9 typed fields)")
+beer_hops_table = table_asset(BEER_HOPS, "hop additions (one row per addition)")
+recipes_table = table_asset(RECIPES, "recipes (volumes, attenuation: one row per beer)")
 
 beers_table_schema_checks = schema_change_checks(beers_table)
 beer_hops_table_schema_checks = schema_change_checks(beer_hops_table)

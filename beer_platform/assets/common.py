@@ -96,6 +96,9 @@ def schema_change_checks(assets_def: AssetsDefinition) -> list[AssetChecksDefini
 
 # Downstream assets follow their parents as soon as those update (and their checks pass).
 EAGER = AutomationCondition.eager()
+# The same, below a partitioned parent: any partition updated is an update, and days never
+# materialized (no data landed) are not "missing" parents that would hold it back forever.
+FOLLOWS_PARTITIONS = EAGER.without(~AutomationCondition.any_deps_missing())
 
 
 def markdown_table(frame) -> str:

@@ -7,8 +7,8 @@ from dagster import AssetExecutionContext, Failure, MaterializeResult, MetadataV
 
 from beer_platform.assets.common import EAGER, platform_asset
 from beer_platform.assets.ml import ibu_model
-from beer_platform.resources import AWSResource, NamesResource
-from beer_platform.settings import ensure_bentoml_home
+from beer_platform.resources import AWSResource, LambdaImageResource, NamesResource
+from beer_platform.settings import cache_dir, ensure_bentoml_home
 
 
 @platform_asset(
@@ -17,18 +17,21 @@ from beer_platform.settings import ensure_bentoml_home
     kinds={"bentoml", "lambda", "docker"},
     automation_condition=EAGER,
     description=(
-        "`bentoml build` of the service with the latest ibu_model, a Lambda container image context "
-        "(stored in the artifacts bucket, named by its content hash), verified by running its handler on "
-        "Function URL events in a fresh process, then deployed: a new function version behind the `live` "
-        "alias, with an AWS_IAM Function URL. A failed verification deploys nothing."
+        "`bentoml build` of the service with the latest ibu_model, built into a Lambda container image "
+        "(Debian 12 + python3.11, awslambdaric), verified by running that image as Lambda does (read-only "
+        "root, our Runtime API) on Function URL events, pushed to the ECR repository and deployed by digest: "
+        "a new function version behind the `live` alias, with an AWS_IAM Function URL. A failed "
+        "verification pushes and deploys nothing; without a container engine nothing is built."
     ),
 )
-def ibu_model_lambda(context: AssetExecutionContext, aws: AWSResource, names: NamesResource) -> MaterializeResult:
+def ibu_model_lambda(
+    context: AssetExecutionContext, aws: AWSResource, names: NamesResource, lambda_image: LambdaImageResource
+) -> MaterializeResult:
     ensure_bentoml_home()
     # bentoml and the deployment code take seconds to import: only when deploying.
-    from beer_platform.deployment import lambda_api
+    from beer_platform.deployment import engine
+    from beer_platform.deployment.image import IMAGE_LIMIT_BYTES
     from beer_platform.deployment.release import prepare_context, release
-    from beer_platform.deployment.sizing import image_size_estimate
     from beer_platform.serving import model_store
 
     started = time.perf_counter()
@@ -43,39 +46,43 @@ def ibu_model_lambda(context: AssetExecutionContext, aws: AWSResource, names: Na
         context.log.info(f"{names.lambda_function}:{names.lambda_alias} already serves {live}: nothing deployed")
         return MaterializeResult(metadata={"model": live, "deployed": False, "reason": "already live",
                                            "summary": f"{live} already live"})  # fmt: skip
+    try:
+        found = engine.detect()
+    except engine.EngineMissing as missing:
+        context.log.warning(str(missing))
+        return MaterializeResult(metadata={
+            "model": model["tag"], "deployed": False,
+            "image": f"NOT built, nothing pushed or deployed: {missing}",
+            "summary": f"{model['tag']}: image NOT built, nothing pushed or deployed (no container engine)"})  # fmt: skip
 
-    engine = lambda_api.container_engine()
     with tempfile.TemporaryDirectory(prefix="ibu-lambda-") as work:
-        context_dir = prepare_context(work, model["tag"])
-        size = image_size_estimate(context_dir)
-        done = release(clients, resource_names, context_dir, work, push=engine is not None)
+        context_dir = prepare_context(work, cache_dir(), model["tag"])
+        done = release(found, clients, resource_names, context_dir, base_image=lambda_image.base_image or None)
     summary = done.summary()
     report = done.verification
     return MaterializeResult(
         metadata={
-            "model": done.model,
-            "bento": done.bento,
+            "model": done.image.model,
+            "bento": done.image.bento,
             "deployed": True,
             "summary": f"{names.lambda_function}: version {summary['version']} on {summary['alias']}, cold start "
-            f"{report.cold_total_s:.2f}s, warm p50 {report.warm_p50_ms:.2f} ms",
+            f"{report.cold_start_s:.2f}s, warm p50 {report.warm_p50_ms:.2f} ms, image "
+            f"{done.image.size_bytes / 2**20:.0f} MB",
             "function": names.lambda_function,
             "version": summary["version"],
             "alias": summary["alias"],
             "function_url": MetadataValue.url(summary["function_url"]) if summary["function_url"] else "",
-            "dagster/uri": summary["artifact"],
-            "image_uri": summary["image"],
-            "image": (
-                f"built and pushed with {engine}" if done.pushed else
-                "NOT built: no container engine here (`docker info` failed). The function records the "
-                "image URI; on the local stack moto runs no image, so the verified artifact stands in"
-            ),  # fmt: skip
+            "image_uri": done.image_uri,
+            "image": f"built with {found.kind} on {done.image.base_image}, verified, pushed",
+            "image_size_bytes": done.image.size_bytes,
+            "image_size_mb": round(done.image.size_bytes / 2**20, 1),
+            "fraction_of_image_limit": round(done.image.size_bytes / IMAGE_LIMIT_BYTES, 4),
             "verification": MetadataValue.json(report.checks),
-            "cold_start_s": round(report.cold_total_s, 3),
+            "cold_start_s": round(report.cold_start_s, 3),
             "init_s": round(report.init_s, 3),
-            "first_call_ms": round(report.first_call_ms, 2),
+            "warm_calls": report.warm_calls,
             "warm_p50_ms": round(report.warm_p50_ms, 3),
-            "warm_p99_ms": round(report.warm_p99_ms, 3),
-            "image_size_estimate": MetadataValue.json(size),
+            "warm_max_ms": round(report.warm_max_ms, 3),
             "seconds": round(time.perf_counter() - started, 2),
         }
     )

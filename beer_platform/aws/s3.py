@@ -43,9 +43,6 @@ def head_metadata(s3: Any, bucket: str, key: str) -> dict[str, str] | None:
         raise
 
 
-def exists(s3: Any, bucket: str, key: str) -> bool:
-    return head_metadata(s3, bucket, key) is not None
-
 
 def list_objects(s3: Any, bucket: str, prefix: str) -> list[StoredObject]:
     found: list[StoredObject] = []

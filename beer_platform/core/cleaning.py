@@ -41,28 +41,23 @@ ENVELOPE_FIELDS: tuple[str, ...] = (
     "partition_key",
 )
 
-# Only the published fields are declared: the parser skips the rest of `data` (method,
-# ingredients, ... whose shapes vary) instead of inferring a schema for it.
-RAW_SCHEMA = pl.Schema(
-    {
-        **{field: pl.String for field in ENVELOPE_FIELDS},
-        "data": pl.Struct(CLEANED_SCHEMA),
-        "data_base64": pl.String,
-    }
-)
-# With the recipe too (`read_raw_jsonl(..., with_recipe=True)`): its fields (`recipes.RECIPE_FIELDS`),
-# whatever their shape, each as its JSON text (polars writes a nested value back as JSON), decoded
-# by `recipe_tables.decoded_records` for the recipe tables. Only when asked: the nested hop lists
+
+
+def raw_schema(data_schema: pl.Schema) -> pl.Schema:
+    """Envelope rows whose `data` struct holds only the fields of `data_schema`: the parser skips
+    the rest of `data` (method, ingredients, ... whose shapes vary) instead of inferring it."""
+    return pl.Schema(
+        {**{field: pl.String for field in ENVELOPE_FIELDS}, "data": pl.Struct(data_schema), "data_base64": pl.String}
+    )
+
+
+# The published fields only: what `clean_beers` reads.
+RAW_SCHEMA = raw_schema(CLEANED_SCHEMA)
+# The recipe's fields (`recipes.RECIPE_FIELDS`), whatever their shape, each as its JSON text
+# (polars writes a nested value back as JSON), decoded by `recipe_tables.decoded_records`: read
+# beside the published fields when a recipe table is built (`core.tables`); the nested hop lists
 # are most of a record's bytes.
-RAW_RECIPE_SCHEMA = pl.Schema(
-    {**RAW_SCHEMA, "data": pl.Struct({**CLEANED_SCHEMA, **{name: pl.String for name in RECIPE_FIELDS}})}
-)
-
-
-def _text_schema(with_recipe: bool) -> pl.Schema:
-    """What the fallback parser produces: every scalar as text, for `clean_beers` to judge."""
-    names = (*CLEANED_SCHEMA, *(RECIPE_FIELDS if with_recipe else ()))
-    return pl.Schema({**RAW_SCHEMA, "data": pl.Struct({name: pl.String for name in names})})
+RECIPE_DATA_SCHEMA = pl.Schema({**CLEANED_SCHEMA, **{name: pl.String for name in RECIPE_FIELDS}})
 
 _GZIP_MAGIC = b"\x1f\x8b"
 
@@ -74,8 +69,8 @@ class CleaningResult:
     `beers` has exactly `CLEANED_SCHEMA`, one row per id, sorted by id. `rejected` holds the input
     rows (all their columns) plus a `reason` column. Rejected rows take no part in latest-wins, so
     a beer whose newest record is rejected keeps its previous good version. `recipe_source`, when
-    the recipe was read (`read_raw_jsonl(..., with_recipe=True)`): each beer's latest record's id
-    and recipe fields as JSON text, one row per row of `beers`, for `recipe_tables`.
+    the recipe was read (`data_schema=RECIPE_DATA_SCHEMA`): each beer's latest record's id and
+    recipe fields as JSON text, one row per row of `beers`, for `recipe_tables`.
     """
 
     beers: pl.DataFrame
@@ -83,18 +78,18 @@ class CleaningResult:
     recipe_source: pl.DataFrame | None = None
 
 
-def read_raw_jsonl(source: bytes | str | Iterable[bytes | str], with_recipe: bool = False) -> pl.DataFrame:
+def read_raw_jsonl(source: bytes | str | Iterable[bytes | str], data_schema: pl.Schema = CLEANED_SCHEMA) -> pl.DataFrame:
     """Parse one raw-zone part: gzipped or plain JSON-lines bytes or text, or its lines.
 
-    Returns envelope rows (`RAW_SCHEMA`) whose `data` struct holds only the 9 published fields
-    (`RAW_RECIPE_SCHEMA`, with the recipe's fields as JSON text too, `with_recipe`).
+    Returns envelope rows (`raw_schema(data_schema)`) whose `data` struct holds only the fields of
+    `data_schema` (by default the 9 published fields).
     The fast path is polars' parser with that explicit schema. A record it cannot type (an id
     like "7" or 1.5, a number sent as text, `data` that is not an object) sends the whole part
     through a per-line Python parser that keeps every value as text, so that `clean_beers` rejects
     just the bad records. A line that is not a JSON object means a corrupt part: ValueError.
     """
     blob = _as_bytes(source)
-    schema = RAW_RECIPE_SCHEMA if with_recipe else RAW_SCHEMA
+    schema = raw_schema(data_schema)
     if not blob.strip():
         return schema.to_frame()
     try:
@@ -105,15 +100,17 @@ def read_raw_jsonl(source: bytes | str | Iterable[bytes | str], with_recipe: boo
         # cost: every byte of the nested fields is walked, then dropped.
         frame = pl.read_ndjson(io.BytesIO(blob), schema=schema)
     except pl.exceptions.PolarsError:  # ComputeError, SchemaError, ... all mean "not this schema"
-        return _read_as_text(gzip.decompress(blob) if blob.startswith(_GZIP_MAGIC) else blob, with_recipe)
+        return _read_as_text(gzip.decompress(blob) if blob.startswith(_GZIP_MAGIC) else blob, data_schema)
     # The parser leaves a chunk per ~225 lines (4,400 for 1M records), which slows what follows
     # (clean_beers at 1M: 360 ms instead of 230); one copy here, on the part's worker thread
     # where it overlaps the other part's parse, costs less than that.
     return frame.rechunk()
 
 
-def read_raw_parts(parts: Iterable[bytes | str], workers: int = 2) -> pl.DataFrame:
-    """`read_raw_jsonl` over several parts (e.g. one per ingestion day), as one frame.
+def read_raw_parts(
+    parts: Iterable[bytes | str], workers: int = 2, data_schema: pl.Schema = CLEANED_SCHEMA
+) -> pl.DataFrame:
+    """`read_raw_jsonl` over several parts (e.g. a day's), as one frame.
 
     `workers` parts are parsed at once, so that one part's gunzip (single-threaded) overlaps
     another's parse; `parts` is consumed lazily, so only about `workers` parts' bytes are held.
@@ -124,11 +121,11 @@ def read_raw_parts(parts: Iterable[bytes | str], workers: int = 2) -> pl.DataFra
     with ThreadPoolExecutor(max_workers=workers) as pool:
         in_flight: deque[Future[pl.DataFrame]] = deque()
         for part in parts:
-            in_flight.append(pool.submit(read_raw_jsonl, part))
+            in_flight.append(pool.submit(read_raw_jsonl, part, data_schema))
             if len(in_flight) >= workers:
                 frames.append(in_flight.popleft().result())
         frames.extend(future.result() for future in in_flight)
-    return pl.concat(frames, how="vertical_relaxed") if frames else RAW_SCHEMA.to_frame()
+    return pl.concat(frames, how="vertical_relaxed") if frames else raw_schema(data_schema).to_frame()
 
 
 def clean_beers(raw: pl.DataFrame | pl.LazyFrame) -> CleaningResult:
@@ -236,10 +233,8 @@ def _as_bytes(source: bytes | str | Iterable[bytes | str]) -> bytes:
     return b"\n".join(line if isinstance(line, bytes) else line.encode() for line in source)
 
 
-def _read_as_text(text: bytes, with_recipe: bool = False) -> pl.DataFrame:
-    """Slow, forgiving parse: one json.loads per line, every scalar kept as its JSON text."""
-    schema = _text_schema(with_recipe)
-    data_fields = list(schema["data"].to_schema())
+def _read_as_text(text: bytes, data_schema: pl.Schema) -> pl.DataFrame:
+    """Slow, forgiving parse: one json.loads per line, every value kept as its JSON text."""
     rows: list[dict[str, Any]] = []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
@@ -254,9 +249,9 @@ def _read_as_text(text: bytes, with_recipe: bool = False) -> pl.DataFrame:
         data = record.get("data")
         row = {field: _as_text(record.get(field)) for field in (*ENVELOPE_FIELDS, "data_base64")}
         if isinstance(data, dict):
-            row["data"] = {name: _as_text(data.get(name)) for name in data_fields}
+            row["data"] = {name: _as_text(data.get(name)) for name in data_schema}
         rows.append(row)
-    return pl.DataFrame(rows, schema=schema)
+    return pl.DataFrame(rows, schema=raw_schema(pl.Schema({name: pl.String for name in data_schema})))
 
 
 def _as_text(value: Any) -> str | None:

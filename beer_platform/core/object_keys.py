@@ -3,19 +3,28 @@
 Tables are Hive-partitioned by ingestion day (`<table>/ingestion_date=YYYY-MM-DD/...`), so Glue,
 Athena and DuckDB read a day as a partition. Pure string work: the buckets themselves are
 resource names (`names.py`).
+
+The raw zone is append-only: a part holds one bounded batch of one shard's records of one day,
+named by the shard and the sequence numbers of its first and last record
+(`beers/ingestion_date=2026-12-01/part-shardId-000000000001-17-342.jsonl.gz`), so landing the
+same range again writes the same object, and a part starting at a given record can be found by
+its key prefix.
 """
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from datetime import date
 
-RAW_PREFIX = "beers"  # s3://<raw>/beers/ingestion_date=YYYY-MM-DD/part-0.jsonl.gz
+RAW_PREFIX = "beers"  # s3://<raw>/beers/ingestion_date=YYYY-MM-DD/part-<shard>-<first>-<last>.jsonl.gz
 CLEANED_PREFIX = "beers"  # s3://<cleaned>/beers/ingestion_date=YYYY-MM-DD/part-0.parquet
-# The cleaned tables, each under its own prefix with the same partitioning (`cleaned_part_key`).
-CLEANED_TABLES: tuple[str, ...] = (CLEANED_PREFIX, "beer_hops", "recipes")
 PARTITION_KEY = "ingestion_date"
 STATE_PREFIX = "state"  # s3://<artifacts>/state/...: stream checkpoints, publication markers
-REJECTS_PREFIX = "_rejects"  # s3://<cleaned>/_rejects/ingestion_date=.../rejects.json
+REJECTS_PREFIX = "_rejects"  # s3://<cleaned>/_rejects/<table>/ingestion_date=.../rejects.json
+RAW_PART_SUFFIX = ".jsonl.gz"
+
+_RAW_PART = re.compile(r"/part-(?P<shard>.+)-(?P<first>\d+)-(?P<last>\d+)\.jsonl\.gz$")
 
 
 def partitions_prefix(table_prefix: str) -> str:
@@ -33,19 +42,42 @@ def day_of_key(key: str) -> str:
     return key.split(f"{PARTITION_KEY}=", 1)[1].split("/", 1)[0]
 
 
-def raw_part_key(day: date | str) -> str:
-    return partition_prefix(RAW_PREFIX, day) + "part-0.jsonl.gz"
+def raw_part_key(day: date | str, shard_id: str, first_sequence: str, last_sequence: str) -> str:
+    return f"{raw_parts_starting_at(day, shard_id, first_sequence)}{last_sequence}{RAW_PART_SUFFIX}"
 
 
-def cleaned_part_key(day: date | str, table: str = CLEANED_PREFIX) -> str:
-    """The day's Parquet part of a cleaned table (`CLEANED_TABLES`): `beer_hops/ingestion_date=.../part-0.parquet`."""
-    return partition_prefix(table, day) + "part-0.parquet"
+def raw_parts_starting_at(day: date | str, shard_id: str, first_sequence: str) -> str:
+    """The key prefix of any raw part of `shard_id` whose first record is `first_sequence`."""
+    return f"{partition_prefix(RAW_PREFIX, day)}part-{shard_id}-{first_sequence}-"
 
 
-def rejects_key(day: date | str, table: str = CLEANED_PREFIX) -> str:
-    """Records a cleaned table could not take: `rejects.json` (beers), `<table>-rejects.json` (the others)."""
-    name = "rejects.json" if table == CLEANED_PREFIX else f"{table}-rejects.json"
-    return partition_prefix(REJECTS_PREFIX, day) + name
+@dataclass(frozen=True)
+class RawPartName:
+    day: str
+    shard_id: str
+    first_sequence: str
+    last_sequence: str
+
+
+def parse_raw_part_key(key: str) -> RawPartName:
+    """The day, shard and sequence range a raw part's key names; ValueError for any other key."""
+    match = _RAW_PART.search(key)
+    if match is None or f"/{PARTITION_KEY}=" not in f"/{key}":
+        raise ValueError(f"not a raw part key: {key!r}")
+    return RawPartName(day_of_key(key), match["shard"], match["first"], match["last"])
+
+
+def table_part_key(table_prefix: str, day: date | str) -> str:
+    """A cleaned table's one Parquet object for a day: `beers/ingestion_date=.../part-0.parquet`."""
+    return partition_prefix(table_prefix, day) + "part-0.parquet"
+
+
+def cleaned_part_key(day: date | str) -> str:
+    return table_part_key(CLEANED_PREFIX, day)
+
+
+def rejects_key(day: date | str, table_prefix: str = CLEANED_PREFIX) -> str:
+    return partition_prefix(f"{REJECTS_PREFIX}/{table_prefix}", day) + "rejects.json"
 
 
 def state_key(*parts: str) -> str:

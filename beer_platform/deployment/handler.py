@@ -9,14 +9,10 @@ Everything slow happens once per container, at import (Lambda's init phase):
   client reads it then); the code dir is read-only, so it lives under /tmp.
 - BENTOML_HOME is the shipped `bentoml_home/`, used in place: it holds the model, a `latest`
   file (BentoML rewrites a missing one) and the empty `bentos/ envs/ tmp/` dirs; serving never
-  writes there (checked on a read-only copy by `verify`). `IBU_LAMBDA_COPY_HOME=1` copies it to
-  /tmp instead, should a future BentoML start writing.
+  writes there (the image runs with a read-only root, in `verify` as in AWS).
 - The ASGI lifespan (BentoML's start-up: the service instance, i.e. the model load) is entered
   once on a persistent event loop set as current, and Mangum runs with `lifespan="off"`: its
   default would run start-up and shutdown around every invocation.
-
-Path overrides (local verification): IBU_LAMBDA_BENTO (the bento dir), IBU_LAMBDA_BENTOML_HOME,
-IBU_LAMBDA_TMP (the writable scratch dir, default /tmp/ibu-lambda).
 """
 
 from __future__ import annotations
@@ -32,9 +28,9 @@ from typing import Any
 
 INIT_STARTED = time.perf_counter()
 HERE = Path(__file__).resolve().parent
-BENTO_DIR = Path(os.environ.get("IBU_LAMBDA_BENTO") or HERE / "bento").resolve()
-SHIPPED_HOME = Path(os.environ.get("IBU_LAMBDA_BENTOML_HOME") or HERE / "bentoml_home").resolve()
-SCRATCH = Path(os.environ.get("IBU_LAMBDA_TMP") or "/tmp/ibu-lambda")
+BENTO_DIR = HERE / "bento"
+SHIPPED_HOME = HERE / "bentoml_home"
+SCRATCH = Path("/tmp/ibu-lambda")  # Lambda's only writable place
 
 
 def _prepare_environment() -> None:
@@ -43,10 +39,6 @@ def _prepare_environment() -> None:
     metrics.mkdir(parents=True)
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics)
     home = SHIPPED_HOME
-    if os.environ.get("IBU_LAMBDA_COPY_HOME") == "1":
-        home = SCRATCH / "bentoml_home"
-        shutil.rmtree(home, ignore_errors=True)
-        shutil.copytree(SHIPPED_HOME, home)
     os.environ["BENTOML_HOME"] = str(home)
     _check_models(home)
     os.environ["BENTOML_DO_NOT_TRACK"] = "True"  # no usage-stats calls from a function

@@ -1,25 +1,19 @@
-"""ECR and Lambda through boto3: the image repository, the image, the function, its versions,
-the `live` alias and its Function URL.
+"""The function through boto3: create or update it on an image, publish a version, move the
+`live` alias (with its Function URL), roll back, invoke.
 
-Each published version's description records the artifact it runs (sha256, S3 key, model):
-moto keeps no per-version code, and in AWS it ties an image back to its verified context.
+Each published version's description records the model it serves and the image digest, so
+that `lambda_api.live_version` tells what is live without pulling anything.
 """
 
 from __future__ import annotations
 
-import base64
 import json
-import shutil
-import subprocess
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from beer_platform.deployment.events import function_url_event
+from beer_platform.deployment.function_url import function_url_event
+from beer_platform.deployment.sandbox import MEMORY_MB, TIMEOUT_S
 from beer_platform.names import ResourceNames
-
-MEMORY_MB = 1024
-TIMEOUT_S = 30
 
 
 class NoPreviousVersion(RuntimeError):
@@ -38,9 +32,9 @@ class Deployment:
     created: bool  # True when the function itself was created by this deployment
 
 
-def release_description(sha256: str, key: str, model_tag: str) -> str:
+def release_description(model_tag: str, image_uri: str) -> str:
     """What a version's description says (Lambda allows 256 characters)."""
-    return json.dumps({"sha256": sha256, "artifact": key, "model": model_tag}, separators=(",", ":"))
+    return json.dumps({"model": model_tag, "image": image_uri.rsplit("@", 1)[-1]}, separators=(",", ":"))
 
 
 def parse_description(description: str) -> dict[str, str]:
@@ -49,52 +43,6 @@ def parse_description(description: str) -> dict[str, str]:
     except json.JSONDecodeError:
         return {}
     return parsed if isinstance(parsed, dict) else {}
-
-
-# --- ECR and the image -------------------------------------------------------------------------
-
-
-def container_engine() -> str | None:
-    """"docker" when the CLI is installed AND its daemon answers; otherwise None."""
-    docker = shutil.which("docker")
-    if docker is None:
-        return None
-    try:
-        ok = subprocess.run([docker, "info"], capture_output=True, timeout=30).returncode == 0
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return docker if ok else None
-
-
-def image_exists(ecr: Any, repo_uri: str, tag: str) -> bool:
-    try:
-        ecr.describe_images(repositoryName=repo_uri.split("/", 1)[1], imageIds=[{"imageTag": tag}])
-        return True
-    except ecr.exceptions.ImageNotFoundException:
-        return False
-
-
-def build_and_push(context_dir: Path | str, repo_uri: str, tag: str, ecr: Any) -> str:
-    """docker build the context for linux/amd64, log in to ECR, push; returns the image URI.
-
-    The tag is the artifact's content hash and the repository's tags are immutable: an image
-    already pushed under it is the same build, and is reused.
-    """
-    image = f"{repo_uri}:{tag}"
-    if image_exists(ecr, repo_uri, tag):
-        return image
-    docker = container_engine()
-    if docker is None:
-        raise RuntimeError("no container engine: `docker info` must succeed to build the image")
-    # --provenance=false: Lambda refuses the multi-manifest index that buildx makes by default
-    subprocess.run([docker, "build", "--platform", "linux/amd64", "--provenance=false", "-t", image, str(context_dir)],
-                   check=True)  # fmt: skip
-    auth = ecr.get_authorization_token()["authorizationData"][0]
-    user, password = base64.b64decode(auth["authorizationToken"]).decode().split(":", 1)
-    subprocess.run([docker, "login", "--username", user, "--password-stdin", auth["proxyEndpoint"]],
-                   input=password.encode(), check=True, capture_output=True)  # fmt: skip
-    subprocess.run([docker, "push", image], check=True)
-    return image
 
 
 # --- the function --------------------------------------------------------------------------------
@@ -153,6 +101,12 @@ def live_version(lambda_client: Any, names: ResourceNames) -> tuple[str, str]:
     """(version, description) that the `live` alias points at."""
     version = lambda_client.get_alias(FunctionName=names.lambda_function, Name=names.lambda_alias)["FunctionVersion"]
     return version, published_versions(lambda_client, names.lambda_function).get(int(version), "")
+
+
+def live_image_uri(lambda_client: Any, names: ResourceNames) -> str:
+    """The `ImageUri` of the version that `live` points at, as `get_function` returns it."""
+    found = lambda_client.get_function(FunctionName=names.lambda_function, Qualifier=names.lambda_alias)
+    return found["Code"]["ImageUri"]
 
 
 def rollback(lambda_client: Any, names: ResourceNames) -> tuple[str, str]:

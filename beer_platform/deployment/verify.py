@@ -1,31 +1,27 @@
-"""Verify a build context (or its tarball) by running its handler as Lambda would, before deploying.
+"""Verify a built image by running it as Lambda would, before anything is pushed or deployed.
 
-The artifact is unpacked into a temporary dir made read-only (chmod -R a-w, like Lambda's code
-dir; see `harness` for how root is held to it), then a fresh process imports the handler and
-answers Function URL events: a good batch, bad input, /healthz, /readyz, /docs.json, then warm
-calls, with the service (the model load) started exactly once for all of them. Any unexpected
-answer, a crash, a timeout or a file changed in the code dir raises VerificationError;
-otherwise the report carries the cold-start and warm-latency figures.
+A fresh container (see `sandbox`: read-only root, /tmp only, Lambda's environment, our Runtime
+API, awslambdaric as the client) answers Function URL events: a good batch, bad input (4xx
+naming the field), /healthz, /readyz, /docs.json, /hops, then a few warm calls. The good batch
+holds card-only beers and one with a recipe: each must be answered by its own model. An init failure
+(reported through `/runtime/init/error`), an unexpected answer, a crash or a timeout raises
+VerificationError; otherwise the report carries the cold start and the warm latency. A smoke
+check, not a benchmark: the long loops are in benchmarks/bench_lambda.py.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import shutil
 import statistics
-import sys
-import tempfile
+import time
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
-from beer_platform.deployment.artifact import unpack
-from beer_platform.deployment.events import function_url_event
-from beer_platform.deployment.harness import EventResult, HandlerCrashed, run_handler
+from beer_platform.deployment.engine import Engine
+from beer_platform.deployment.function_url import function_url_event
+from beer_platform.deployment.sandbox import FunctionConfig, InvocationError, WarmFunction
 from beer_platform.serving.schemas import EXAMPLE_REQUEST
-
-__all__ = ["VerificationError", "VerificationReport", "function_url_event", "invoke_local", "verify"]
 
 GOOD_BATCH = EXAMPLE_REQUEST  # the OpenAPI example: named, unnamed and unknown values, and a recipe
 BUZZ = GOOD_BATCH[0]
@@ -34,171 +30,107 @@ BAD_INPUTS: dict[str, tuple[Any, str]] = {
     "bad_ph": ([{**BUZZ, "ph": 79}], "ph"),
     "missing_field": ([{"name": "Buzz", "abv": 4.5}], "target_fg"),
 }
+WARM_CALLS = 10
 
 
 class VerificationError(RuntimeError):
-    """The artifact failed verification; `failures` says how, `stderr` is the handler's output."""
+    """The image failed verification; `failures` says how, `logs` is the container's output."""
 
-    def __init__(self, failures: list[str], stderr: str = "") -> None:
-        self.failures, self.stderr = failures, stderr
-        tail = f"\n--- handler stderr (tail) ---\n{stderr[-2000:]}" if stderr.strip() else ""
+    def __init__(self, failures: list[str], logs: str = "") -> None:
+        self.failures, self.logs = failures, logs
+        tail = f"\n--- container output (tail) ---\n{logs[-2000:]}" if logs.strip() else ""
         super().__init__("verification failed:\n- " + "\n- ".join(failures) + tail)
 
 
 @dataclass
 class VerificationReport:
-    artifact: str
-    bento: str
+    image: str
     model: str
-    cold_start_s: float  # process start to init done (the handler module imported)
-    init_s: float  # the handler's import alone, inside the process
-    first_call_ms: float
-    cold_total_s: float  # process start to the first answer
+    cold_start_s: float  # container start -> first answer (init included)
+    init_s: float  # container start -> the runtime's first poll (init done)
     warm_calls: int
     warm_p50_ms: float
-    warm_p99_ms: float
+    warm_max_ms: float
     checks: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def _events(warm_calls: int) -> list[dict[str, Any]]:
-    events = [{"name": "good_batch", "event": function_url_event("POST", "/predict", GOOD_BATCH)}]
-    events += [{"name": name, "event": function_url_event("POST", "/predict", body)}
-               for name, (body, _) in BAD_INPUTS.items()]  # fmt: skip
-    events += [{"name": path.strip("/").replace(".", "_"), "event": function_url_event("GET", path)}
-               for path in ("/healthz", "/readyz", "/docs.json", "/hops")]  # fmt: skip
-    if warm_calls:
-        events.append({"name": "warm", "event": function_url_event("POST", "/predict", [BUZZ]), "repeat": warm_calls})
-    return events
-
-
-def _json_body(result: EventResult) -> Any:
+def _body(response: Any) -> Any:
     try:
-        return json.loads(result.response.get("body") or "null")
-    except json.JSONDecodeError:
+        return json.loads(response.get("body") or "null")
+    except (AttributeError, json.JSONDecodeError):
         return None
 
 
-def _check(run_results: dict[str, EventResult], model: str, warm_calls: int) -> tuple[list[str], list[str]]:
-    """(passed, failed) descriptions of every check."""
-    passed, failed = [], []
+def _status(response: Any) -> Any:
+    return response.get("statusCode") if isinstance(response, dict) else None
 
-    def expect(ok: bool, what: str, result: EventResult) -> None:
+
+def verify(engine: Engine, image: str, model: str, config: FunctionConfig = FunctionConfig(),
+           warm_calls: int = WARM_CALLS) -> VerificationReport:  # fmt: skip
+    """Run `image` in a fresh sandbox; raise VerificationError unless every check passes."""
+    passed: list[str] = []
+    failed: list[str] = []
+
+    def expect(ok: bool, what: str, response: Any) -> None:
         if ok:
             passed.append(what)
         else:
-            failed.append(f"{what}: got {result.statuses} {str(result.response.get('body'))[:300]!r}")
+            failed.append(f"{what}: got {_status(response)} {str(_body(response) or response)[:300]!r}")
 
-    good = run_results["good_batch"]
-    body = _json_body(good) or {}
-    predictions = body.get("predictions", []) if isinstance(body, dict) else []
-    ibus = [item.get("ibu") for item in predictions]
-    numbers = all(isinstance(v, (int, float)) and math.isfinite(v) for v in ibus)
-    count = len(GOOD_BATCH)
-    answered_by = [item.get("model") for item in predictions]
-    expected = ["recipe" if "ingredients" in beer else "card" for beer in GOOD_BATCH]
-    expect(good.statuses == [200] and len(ibus) == count and numbers and body.get("model") == model
-           and answered_by == expected,
-           f"POST /predict with {count} beers -> 200, {count} IBUs ({', '.join(expected)}), model {model}",
-           good)  # fmt: skip
-    for name, (_, field_name) in BAD_INPUTS.items():
-        bad = run_results[name]
-        expect(all(400 <= status < 500 for status in bad.statuses) and field_name in str(bad.response.get("body")),
-               f"POST /predict {name} -> 4xx naming {field_name!r}", bad)  # fmt: skip
-    hops = run_results["hops"]
-    known = (_json_body(hops) or {}).get("hops", []) if hops.statuses == [200] else []
-    expect(len(known) > 100, "GET /hops -> 200 with the hop reference (the bento ships core/data)", hops)
-    for name in ("healthz", "readyz"):
-        expect(run_results[name].statuses == [200], f"GET /{name} -> 200", run_results[name])
-    docs = run_results["docs_json"]
-    expect(docs.statuses == [200] and "/predict" in (_json_body(docs) or {}).get("paths", {}),
-           "GET /docs.json -> 200 with /predict", docs)  # fmt: skip
-    if warm_calls:
-        warm = run_results["warm"]
-        expect(warm.statuses == [200], f"{warm_calls} warm POST /predict -> 200", warm)
-    return passed, failed
-
-
-def _tree_state(root: Path) -> dict[str, tuple[int, int]]:
-    return {path.relative_to(root).as_posix(): (path.stat().st_size, path.stat().st_mtime_ns)
-            for path in root.rglob("*")}  # fmt: skip
-
-
-def _set_writable(root: Path, writable: bool) -> None:
-    for path in [root, *root.rglob("*")]:
-        mode = path.stat().st_mode
-        path.chmod(mode | 0o200 if writable else mode & ~0o222)
-
-
-def _read_only_copy(source: Path, dest: Path) -> Path:
-    if source.is_dir():
-        shutil.copytree(source, dest)
-    else:
-        unpack(source.read_bytes(), dest)
-    _set_writable(dest, False)
-    return dest
-
-
-def verify(
-    context_dir_or_tarball: Path | str,
-    python: str = sys.executable,
-    warm_calls: int = 200,
-    timeout: float = 180.0,
-) -> VerificationReport:
-    """Run the artifact's handler from a read-only copy in a fresh process; raise VerificationError
-    unless every check passes."""
-    source = Path(context_dir_or_tarball)
-    with tempfile.TemporaryDirectory(prefix="ibu-lambda-verify-") as work:
-        code = Path(work) / "task"
+    with WarmFunction(engine, image, config) as function:
         try:
-            _read_only_copy(source, code)
-            manifest_path = code / "context.json"
-            if not manifest_path.exists():
-                raise VerificationError([f"{source}: no context.json (not a build context)"])
-            manifest = json.loads(manifest_path.read_text())
-            before = _tree_state(code)
-            try:
-                run = run_handler(code, _events(warm_calls), python=python, timeout=timeout)
-            except HandlerCrashed as crash:
-                raise VerificationError(["the handler did not start or crashed"], str(crash)) from None
-            results = {result.name: result for result in run.results}
-            passed, failed = _check(results, manifest["model"], warm_calls)
-            calls = sum(len(result.latencies) for result in run.results)
-            once = f"the service (model) started once for {calls} calls"
-            if run.service_starts == 1:
-                passed.append(once)
-            else:  # e.g. Mangum's default lifespan="auto" starts it around every invocation
-                failed.append(f"{once}: started {run.service_starts} times")
-            changed = sorted(set(before.items()) ^ set(_tree_state(code).items()))
-            if changed:
-                paths = sorted({path for path, _ in changed})[:10]
-                failed.append(f"the handler changed its read-only code dir: {paths}")
-            if failed:
-                raise VerificationError(failed, run.stderr)
-        finally:
-            if code.exists():
-                _set_writable(code, True)  # so that the temporary dir can be removed
-    good = results["good_batch"]
-    warm = [latency * 1000 for latency in results["warm"].latencies] if warm_calls else [math.nan]
+            good = function.invoke(function_url_event("POST", "/predict", GOOD_BATCH, region=config.region))
+            sandbox = function.sandbox
+            assert sandbox is not None and sandbox.cold_start_s is not None
+            cold_start_s, init_s = sandbox.cold_start_s, sandbox.init_s or sandbox.cold_start_s
+            body = _body(good) or {}
+            predictions = body.get("predictions", []) if isinstance(body, dict) else []
+            ibus = [item.get("ibu") for item in predictions]
+            numbers = all(isinstance(v, (int, float)) and math.isfinite(v) for v in ibus)
+            count = len(GOOD_BATCH)
+            answered_by = [item.get("model") for item in predictions]
+            expected = ["recipe" if "ingredients" in beer else "card" for beer in GOOD_BATCH]
+            expect(_status(good) == 200 and len(ibus) == count and numbers and body.get("model") == model
+                   and answered_by == expected,
+                   f"POST /predict with {count} beers -> 200, {count} IBUs ({', '.join(expected)}), model {model}",
+                   good)  # fmt: skip
+            for name, (bad_body, field_name) in BAD_INPUTS.items():
+                bad = function.invoke(function_url_event("POST", "/predict", bad_body, region=config.region))
+                expect(400 <= (_status(bad) or 0) < 500 and field_name in str(_body(bad)),
+                       f"POST /predict {name} -> 4xx naming {field_name!r}", bad)  # fmt: skip
+            for path in ("/healthz", "/readyz"):
+                answer = function.invoke(function_url_event("GET", path, region=config.region))
+                expect(_status(answer) == 200, f"GET {path} -> 200", answer)
+            docs = function.invoke(function_url_event("GET", "/docs.json", region=config.region))
+            expect(_status(docs) == 200 and "/predict" in ((_body(docs) or {}).get("paths") or {}),
+                   "GET /docs.json -> 200 with /predict", docs)  # fmt: skip
+            hops = function.invoke(function_url_event("GET", "/hops", region=config.region))
+            listed = _body(hops) if _status(hops) == 200 else None
+            known = listed.get("hops") or [] if isinstance(listed, dict) else []
+            expect(len(known) > 100, "GET /hops -> 200 with the hop reference (the bento ships core/data)", hops)
+            latencies = []
+            warm_event = function_url_event("POST", "/predict", [BUZZ], region=config.region)
+            statuses = set()
+            for _ in range(warm_calls):
+                started = time.perf_counter()
+                statuses.add(_status(function.invoke(warm_event)))
+                latencies.append((time.perf_counter() - started) * 1000)
+            if warm_calls:
+                expect(statuses == {200}, f"{warm_calls} warm POST /predict -> 200", {"statusCode": sorted(statuses)})
+            if function.sandboxes_started == 1:
+                passed.append(f"one warm container answered all {7 + warm_calls} calls")
+            else:
+                failed.append(f"{function.sandboxes_started} containers were started for one warm function")
+            logs = sandbox.logs()
+        except InvocationError as err:
+            raise VerificationError([f"the function failed: {err.kind}: {err.message}"], err.logs) from None
+    if failed:
+        raise VerificationError(failed, logs)
     return VerificationReport(
-        artifact=str(source),
-        bento=manifest["bento"],
-        model=manifest["model"],
-        cold_start_s=run.spawn_to_init_s,
-        init_s=run.import_s,
-        first_call_ms=good.latencies[0] * 1000,
-        cold_total_s=run.spawn_to_init_s + good.latencies[0],
-        warm_calls=warm_calls,
-        warm_p50_ms=statistics.median(warm),
-        warm_p99_ms=statistics.quantiles(warm, n=100)[98] if len(warm) > 1 else warm[0],
-        checks=passed,
-    )
-
-
-def invoke_local(context_dir: Path | str, event: dict[str, Any], python: str = sys.executable,
-                 timeout: float = 180.0) -> dict[str, Any]:  # fmt: skip
-    """The Lambda response of the handler in `context_dir` to one event, from a fresh process."""
-    run = run_handler(Path(context_dir), [{"name": "event", "event": event}], python=python, timeout=timeout)
-    return run.results[0].response
+        image=image, model=model, cold_start_s=cold_start_s, init_s=init_s, warm_calls=warm_calls,
+        warm_p50_ms=statistics.median(latencies) if latencies else math.nan,
+        warm_max_ms=max(latencies) if latencies else math.nan, checks=passed,
+    )  # fmt: skip

@@ -11,7 +11,11 @@ Deliberate differences from the original, where it was buggy:
 - null abv/ibu/ebc never match a numeric filter (JavaScript let `null < 5` match);
 - text filters are plain substring matches; `ids` must be integers separated by `|`.
 
-Run it alone with `python -m beer_platform.local.punkapi_replica --port 8081`.
+Run it alone with `python -m beer_platform.local.punkapi_replica --port 8081`. Fault injection is
+for tests only: its control endpoints (`GET|PUT /__replica__/faults`, `POST /__replica__/reset`)
+exist only when asked for (`create_app(fault_injection=True)`, `--fault-injection`; the local
+stack and the tests ask), so a served replica answers them 404 and nobody who can reach it can
+make ingestion fail. `/__replica__/health` is always there.
 """
 
 from __future__ import annotations
@@ -382,17 +386,22 @@ def create_app(
     beers: list[Beer] | None = None,
     faults: Faults | None = None,
     rate_limit_per_hour: int = 3600,
+    fault_injection: bool = False,
 ) -> Starlette:
-    """The replica as an ASGI app; `beers=None` serves the shipped dataset."""
+    """The replica as an ASGI app; `beers=None` serves the shipped dataset. `fault_injection`
+    adds the endpoints that set and clear faults (tests and the local stack only)."""
+    control = [
+        Route(CONTROL_PREFIX + "faults", get_faults, methods=["GET"]),
+        Route(CONTROL_PREFIX + "faults", put_faults, methods=["PUT"]),
+        Route(CONTROL_PREFIX + "reset", reset, methods=["POST"]),
+    ]
     app = Starlette(
         routes=[
             # /random before /{beer_id}, or it would be taken for an id
             Route("/v2/beers", list_beers, methods=["GET"]),
             Route("/v2/beers/random", random_beer, methods=["GET"]),
             Route("/v2/beers/{beer_id}", get_beer, methods=["GET"]),
-            Route(CONTROL_PREFIX + "faults", get_faults, methods=["GET"]),
-            Route(CONTROL_PREFIX + "faults", put_faults, methods=["PUT"]),
-            Route(CONTROL_PREFIX + "reset", reset, methods=["POST"]),
+            *(control if fault_injection else []),
             Route(CONTROL_PREFIX + "health", health, methods=["GET"]),
         ],
         middleware=[Middleware(_Gate)],
@@ -478,8 +487,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=DEFAULT_PUNKAPI_PORT)
     parser.add_argument("--rate-limit", type=int, default=3600, help="requests per hour per client IP")
+    parser.add_argument("--fault-injection", action="store_true",
+                        help="serve the /__replica__/faults and /reset endpoints (for tests; off by default)")  # fmt: skip
     args = parser.parse_args(argv)
-    app = create_app(rate_limit_per_hour=args.rate_limit)
+    app = create_app(rate_limit_per_hour=args.rate_limit, fault_injection=args.fault_injection)
     uvicorn.run(app, host=args.host, port=args.port, access_log=False)
 
 

@@ -1,8 +1,11 @@
-"""The local stack: moto's server as the AWS endpoint and the PunkAPI replica, on 127.0.0.1.
+"""The local stack: moto's server as the AWS endpoint, an image registry as ECR's, and the
+PunkAPI replica, on 127.0.0.1.
 
 State survives restarts: moto records every request to `.stack/moto_recording.jsonl`; at start
 the recording is compacted (reads dropped) and replayed, so buckets, objects, stream records and
-catalog entries come back exactly as the platform left them.
+catalog entries come back exactly as the platform left them. The registry keeps its images and
+its port in `.stack/registry/` (see `local.registry`); without `docker-registry` installed the
+stack runs without one, and ECR's repository URI stays AWS's (nothing can be pushed).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from pathlib import Path
 
 import httpx
 
+from beer_platform.local import registry
 from beer_platform.local.provision import provision
 from beer_platform.names import DEFAULT_NAMES, ResourceNames
 from beer_platform.settings import DEFAULT_AWS_PORT, DEFAULT_PUNKAPI_PORT
@@ -44,6 +48,9 @@ class StackState:
     state_dir: str
     recording: str
     started_at: float
+    region: str = DEFAULT_NAMES.region
+    registry: str | None = None  # 127.0.0.1:<port>, the ECR repository's registry; None: not installed
+    registry_problem: str = ""
     replayed_requests: int = 0
     provisioned: tuple[str, ...] = ()
 
@@ -108,6 +115,7 @@ class LocalStack:
         self.names = names
         self._moto = None
         self._replica = None
+        self._registry = registry.LocalRegistry(self.state_dir, free_port)
 
     @property
     def recording(self) -> Path:
@@ -115,6 +123,11 @@ class LocalStack:
 
     def start(self) -> StackState:
         self.state_dir.mkdir(parents=True, exist_ok=True)
+        registry_host, registry_problem = None, ""
+        try:
+            registry_host = self._registry.start()
+        except registry.RegistryUnavailable as err:
+            registry_problem = str(err)
         kept = compact_recording(self.recording)
         # moto reads these once, when its recorder is created at import: set them first.
         os.environ["MOTO_ENABLE_RECORDING"] = "true"
@@ -124,18 +137,24 @@ class LocalStack:
 
         # No Docker here: Lambda functions must be created without it (field notes).
         default_user_config["lambda"]["use_docker"] = False
+        from beer_platform.local.moto_patches import keep_version_code, point_ecr_at
+
+        keep_version_code()
+        if registry_host:
+            point_ecr_at(registry_host)
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request is noise
         self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=self.aws_port, verbose=False)
         self._moto.start()
         endpoint = f"http://127.0.0.1:{self.aws_port}"
-        _wait_for(lambda: httpx.get(f"{endpoint}/moto-api/data.json", timeout=2).status_code == 200)
+        _wait_for(lambda: aws_healthy(endpoint))
         if kept:
             httpx.post(f"{endpoint}/moto-api/recorder/replay-recording", timeout=600).raise_for_status()
         created = provision(endpoint, self.names)
 
-        from beer_platform.local.punkapi_replica import ReplicaServer
+        from beer_platform.local.punkapi_replica import ReplicaServer, create_app
 
-        self._replica = ReplicaServer()
+        # The local stack is where tests inject faults into ingestion: its replica takes them.
+        self._replica = ReplicaServer(create_app(fault_injection=True))
         self._replica.start(host="127.0.0.1", port=self.punkapi_port)
         return StackState(
             pid=os.getpid(),
@@ -146,6 +165,9 @@ class LocalStack:
             state_dir=str(self.state_dir),
             recording=str(self.recording),
             started_at=time.time(),
+            region=self.names.region,
+            registry=registry_host,
+            registry_problem=registry_problem,
             replayed_requests=kept,
             provisioned=tuple(created),
         )
@@ -155,6 +177,7 @@ class LocalStack:
             self._replica.stop()
         if self._moto is not None:
             self._moto.stop()
+        self._registry.stop()
 
 
 def _wait_for(check, timeout: float = 30.0, what: str = "server") -> None:
@@ -193,19 +216,30 @@ def read_state(state_dir: Path) -> dict | None:
     return state if state is not None and _pid_alive(state["pid"]) else None
 
 
+def aws_healthy(endpoint: str) -> bool:
+    """moto answers. Its dashboard, not `/moto-api/data.json`: once a Lambda function exists,
+    dumping the state tries to reach Docker and answers 500 (see FIELD_NOTES)."""
+    try:
+        return httpx.get(f"{endpoint}/moto-api/", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
 def status(state_dir: Path) -> dict:
     state = read_state(state_dir)
     if state is None:
-        return {"running": False, "state_dir": str(state_dir), "aws_endpoint_url": None, "punkapi_base_url": None}
-    aws_ok = punkapi_ok = False
+        return {"running": False, "state_dir": str(state_dir), "aws_endpoint_url": None, "punkapi_base_url": None,
+                "region": DEFAULT_NAMES.region, "registry": None}  # fmt: skip
+    punkapi_ok = False
     try:
-        aws_ok = httpx.get(f"{state['aws_endpoint_url']}/moto-api/data.json", timeout=2).is_success
         punkapi_ok = httpx.get(
             state["punkapi_base_url"].rsplit("/v2", 1)[0] + "/__replica__/health", timeout=2
         ).is_success
     except httpx.HTTPError:
         pass
-    return state | {"aws_healthy": aws_ok, "punkapi_healthy": punkapi_ok}
+    registry_ok = bool(state.get("registry")) and registry.healthy(state["registry"])
+    return state | {"aws_healthy": aws_healthy(state["aws_endpoint_url"]), "punkapi_healthy": punkapi_ok,
+                    "registry_healthy": registry_ok}  # fmt: skip
 
 
 def run_foreground(state_dir: Path, aws_port: int, punkapi_port: int, on_ready=None) -> None:

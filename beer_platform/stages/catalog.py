@@ -1,8 +1,5 @@
-"""The Glue tables over the cleaned zone: one per cleaned table, partitioned by ingestion date.
-
-Publishing is generic over a `TableSpec` (where the table's Parquet lives, its columns, its
-description, which resource name is its Glue name): `TABLES` has beers, beer_hops and recipes.
-"""
+"""The Glue tables over the cleaned zone, one per `core.tables.TableSpec`: typed columns,
+partitioned by ingestion date, every partition registered."""
 
 from __future__ import annotations
 
@@ -14,42 +11,8 @@ import polars as pl
 
 from beer_platform.aws import glue as glue_ops
 from beer_platform.aws import s3 as s3_ops
-from beer_platform.core.cleaning import CLEANED_SCHEMA
 from beer_platform.core.object_keys import PARTITION_KEY, day_of_key, partition_prefix, partitions_prefix
-from beer_platform.core.recipe_tables import BEER_HOPS_SCHEMA, RECIPES_SCHEMA
-from beer_platform.names import ResourceNames
-
-# polars dtype name -> Hive/Glue type (an Enum is written as a string: stages.cleaned)
-GLUE_TYPES = {"Int64": "bigint", "Int32": "int", "String": "string", "Float64": "double", "Boolean": "boolean"}
-
-
-@dataclass(frozen=True)
-class TableSpec:
-    prefix: str  # the table's prefix in the cleaned bucket (`object_keys.CLEANED_TABLES`)
-    schema: pl.Schema
-    description: str
-    name_field: str  # the ResourceNames field holding its Glue name
-
-    def glue_name(self, names: ResourceNames) -> str:
-        return getattr(names, self.name_field)
-
-    def glue_columns(self) -> list[dict[str, str]]:
-        return [{"Name": name, "Type": "string" if isinstance(dtype, pl.Enum) else GLUE_TYPES[str(dtype)]}
-                for name, dtype in self.schema.items()]  # fmt: skip
-
-
-BEERS = TableSpec("beers", CLEANED_SCHEMA, "BrewDog beers (PunkAPI v2), cleaned: one row per beer per ingestion day.",
-                  "glue_table")  # fmt: skip
-BEER_HOPS = TableSpec(
-    "beer_hops", BEER_HOPS_SCHEMA,
-    "Hop additions of each beer's recipe (PunkAPI ingredients.hops): one row per addition per ingestion day, "
-    "matched to the hop reference (kind null: the name matched nothing).",
-    "glue_beer_hops_table",
-)  # fmt: skip
-RECIPES = TableSpec("recipes", RECIPES_SCHEMA,
-                    "Each beer's recipe: batch and boil volume in litres, attenuation; one row per beer per ingestion day.",
-                    "glue_recipes_table")  # fmt: skip
-TABLES: tuple[TableSpec, ...] = (BEERS, BEER_HOPS, RECIPES)
+from beer_platform.core.tables import TableSpec
 
 
 @dataclass
@@ -62,8 +25,9 @@ class TableReport:
     latest_partition: str | None = None
 
 
-def publish_table(glue: Any, s3: Any, database: str, table: str, cleaned_bucket: str, spec: TableSpec = BEERS) -> TableReport:
-    """Create or update the Glue table `table` for `spec` and register each of its partitions."""
+def publish_table(glue: Any, s3: Any, database: str, table: str, cleaned_bucket: str, spec: TableSpec) -> TableReport:
+    """Create or update the table `table` (the spec's, under the name in use) and register every
+    partition its prefix holds."""
     location = s3_ops.uri(cleaned_bucket, f"{spec.prefix}/")
     columns = spec.glue_columns()
     action = glue_ops.ensure_table(

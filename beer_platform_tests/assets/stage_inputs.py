@@ -5,17 +5,15 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-import polars as pl
-
 from beer_platform.aws.clients import AwsClients
-from beer_platform.aws.kinesis import publish
+from beer_platform.aws.kinesis import ShardReader, list_shards, publish
 from beer_platform.core import object_keys, raw_format
-from beer_platform.core.cleaning import CleaningResult
 from beer_platform.core.stream_records import ReceivedRecord
 from beer_platform.names import ResourceNames
 from beer_platform.core.recipe_tables import recipe_tables
-from beer_platform.stages.catalog import TABLES, publish_table
-from beer_platform.stages.cleaned import BUILDERS, DayRecords, to_parquet
+from beer_platform.core.tables import BEER_HOPS, BEERS, BUILDERS, RECIPES
+from beer_platform.stages.catalog import publish_table
+from beer_platform.stages.cleaned import to_parquet
 from beer_platform.stages.ingestion import to_stream_records
 from beer_platform_tests.beer_frames import beers_frame
 
@@ -26,28 +24,39 @@ def put_on_stream(clients: AwsClients, names: ResourceNames, beers: list[dict]) 
     publish(clients.client("kinesis"), names.stream, to_stream_records(beers))
 
 
-def put_raw_part(clients: AwsClients, names: ResourceNames, beers: list[dict], day: date = DAY) -> str:
-    arrived = datetime(day.year, day.month, day.day, 6, tzinfo=UTC)
-    lines = [raw_format.envelope(ReceivedRecord("shardId-000000000000", str(n), arrived, str(beer["id"]),
-                                                record.data))
-             for n, (beer, record) in enumerate(zip(beers, to_stream_records(beers)), start=1)]  # fmt: skip
-    key = object_keys.raw_part_key(day)
-    clients.client("s3").put_object(Bucket=names.raw_bucket, Key=key, Body=raw_format.encode_part(lines))
+def put_raw_part(clients: AwsClients, names: ResourceNames, beers: list[dict], day: date = DAY,
+                 first_sequence: int = 1, hour: int = 6) -> str:  # fmt: skip
+    """A raw part as raw_beers writes it, of one shard, for `day`."""
+    arrived = datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
+    records = [ReceivedRecord("shardId-000000000000", str(n), arrived, str(beer["id"]), record.data)
+               for n, (beer, record) in enumerate(zip(beers, to_stream_records(beers)), start=first_sequence)]  # fmt: skip
+    key = object_keys.raw_part_key(day, "shardId-000000000000", records[0].sequence_number, records[-1].sequence_number)
+    body = raw_format.encode_part(raw_format.envelope_line(record) for record in records)
+    clients.client("s3").put_object(Bucket=names.raw_bucket, Key=key, Body=body)
     return key
+
+
+def stream_records(kinesis, stream: str) -> list[ReceivedRecord]:
+    """Everything the stream holds, every shard from its trim horizon (small streams only)."""
+    shards = list_shards(kinesis, stream)
+    return [record for shard in shards
+            for batch in ShardReader(kinesis, stream, shard, None, batch_records=10_000, batch_bytes=2**30).batches()
+            for record in batch]  # fmt: skip
 
 
 def put_cleaned_partition(clients: AwsClients, names: ResourceNames, beers: list[dict], day: date = DAY) -> None:
     """The day's partition of each cleaned table (beers, beer_hops, recipes), from PunkAPI records."""
-    records = DayRecords(CleaningResult(beers_frame(beers), pl.DataFrame()), recipe_tables(beers))
-    for builder in BUILDERS:  # what the cleaned stage writes
-        rows, _ = builder.build(records)
-        clients.client("s3").put_object(Bucket=names.cleaned_bucket, Key=object_keys.cleaned_part_key(day, builder.table),
+    recipes = recipe_tables(beers)
+    tables = [(BEERS.spec, beers_frame(beers)), (BEER_HOPS.spec, recipes.beer_hops.cast(dict(BEER_HOPS.spec.schema))),
+              (RECIPES.spec, recipes.recipes)]  # fmt: skip
+    for spec, rows in tables:  # what the cleaned stage writes
+        clients.client("s3").put_object(Bucket=names.cleaned_bucket, Key=object_keys.table_part_key(spec.prefix, day),
                                         Body=to_parquet(rows))  # fmt: skip
 
 
 def put_table(clients: AwsClients, names: ResourceNames, beers: list[dict], day: date = DAY) -> None:
     """The cleaned partitions and the three Glue tables over them."""
     put_cleaned_partition(clients, names, beers, day)
-    for spec in TABLES:
-        publish_table(clients.client("glue"), clients.client("s3"), names.glue_database, spec.glue_name(names),
-                      names.cleaned_bucket, spec)  # fmt: skip
+    for builder in BUILDERS:
+        publish_table(clients.client("glue"), clients.client("s3"), names.glue_database,
+                      names.glue_table_of(builder.spec.name), names.cleaned_bucket, builder.spec)  # fmt: skip

@@ -242,9 +242,9 @@ def test_reads_parts_written_by_the_raw_zone() -> None:
 
     noon = datetime(2026, 11, 26, 12, tzinfo=timezone.utc)
     lines = [
-        raw_format.envelope(received("9", noon, b'{"id": 1, "name": "Buzz", "ibu": 60}')),
-        raw_format.envelope(received("10", noon, b'{"id": 1, "name": "Buzz v2", "ibu": 61}')),
-        raw_format.envelope(received("11", noon, b"\xff not json")),
+        raw_format.envelope_line(received("9", noon, b'{"id": 1, "name": "Buzz", "ibu": 60}')),
+        raw_format.envelope_line(received("10", noon, b'{"id": 1, "name": "Buzz v2", "ibu": 61}')),
+        raw_format.envelope_line(received("11", noon, b"\xff not json")),
     ]
     result = clean_beers(read_raw_jsonl(raw_format.encode_part(lines)))
     assert result.beers.select("id", "name", "ibu").rows() == [(1, "Buzz v2", 61.0)]

@@ -1,8 +1,11 @@
+import gzip
 import json
 from datetime import UTC, date, datetime
 
+import pytest
+
 from beer_platform.core import object_keys, raw_format
-from beer_platform.core.stream_records import ReceivedRecord
+from beer_platform.core.stream_records import ReceivedRecord, Shard, lineage_order
 
 
 def received(seq: int, beer_id: int, when: datetime, shard: str = "shardId-000000000000", data: bytes | None = None):
@@ -14,48 +17,57 @@ DAY1 = datetime(2026, 11, 25, 23, 59, tzinfo=UTC)
 DAY2 = datetime(2026, 11, 26, 0, 1, tzinfo=UTC)
 
 
-def test_records_are_grouped_by_the_day_the_stream_received_them():
-    days = raw_format.group_by_day([received(1, 1, DAY1), received(2, 2, DAY2), received(3, 3, DAY2)])
-    assert sorted(days) == [date(2026, 11, 25), date(2026, 11, 26)]
-    assert [line["data"]["id"] for line in days[date(2026, 11, 26)]] == [2, 3]
+def line_of(record: ReceivedRecord) -> dict:
+    return json.loads(raw_format.envelope_line(record))
 
 
-def test_the_payload_is_kept_as_published_and_non_json_is_kept_byte_for_byte():
-    beer = {"id": 7, "name": "Über Hop", "ibu": 60, "method": {"twist": None}}
-    line = raw_format.envelope(received(1, 7, DAY1, data=json.dumps(beer).encode()))
-    assert line["data"] == beer and list(line["data"]) == list(beer)
-    assert line["sequence_number"] == "1" and line["partition_key"] == "7"
-    broken = raw_format.envelope(received(2, 8, DAY1, data=b"\xff{not json"))
-    assert "data" not in broken and broken["data_base64"] == "/3tub3QganNvbg=="
+def test_a_batch_is_cut_where_the_ingestion_day_changes():
+    runs = raw_format.day_runs([received(1, 1, DAY1), received(2, 2, DAY2), received(3, 3, DAY2)])
+    assert [(day, [r.sequence_number for r in run]) for day, run in runs] == [
+        (date(2026, 11, 25), ["1"]), (date(2026, 11, 26), ["2", "3"])]  # fmt: skip
+    assert raw_format.day_runs([]) == []
 
 
-def test_merging_a_range_landed_before_adds_nothing():
-    first = [raw_format.envelope(received(s, s, DAY2)) for s in (1, 2, 3)]
-    part, added = raw_format.merge([], first)
-    assert added == 3
-    again = [raw_format.envelope(received(s, s, DAY2)) for s in (2, 3, 4)]
-    part, added = raw_format.merge(part, again)
-    assert added == 1
-    assert [line["sequence_number"] for line in part] == ["1", "2", "3", "4"]
+def test_the_payload_is_kept_byte_for_byte_and_non_json_as_base64():
+    payload = '{"id":7,  "name": "Über Hop", "ibu": 60.0, "method": {"twist": null}}'.encode()
+    raw = raw_format.envelope_line(received(1, 7, DAY1, data=payload))
+    assert raw.endswith(b', "data": ' + payload + b"}\n")  # spliced in, not re-serialised
+    line = json.loads(raw)
+    assert line["data"] == json.loads(payload) and line["sequence_number"] == "1" and line["partition_key"] == "7"
+    for not_json in (b"\xff{not json", b'{"id": NaN}', "{}".encode("utf-16")):
+        broken = line_of(received(2, 8, DAY1, data=not_json))
+        assert "data" not in broken and broken["data_base64"] == __import__("base64").b64encode(not_json).decode()
 
 
-def test_same_sequence_number_on_another_shard_is_another_record():
-    a = raw_format.envelope(received(5, 1, DAY2, shard="shardId-000000000000"))
-    b = raw_format.envelope(received(5, 2, DAY2, shard="shardId-000000000001"))
-    part, added = raw_format.merge([a], [b])
-    assert added == 1 and len(part) == 2
+def test_a_payload_with_raw_line_breaks_stays_one_line():
+    raw = raw_format.envelope_line(received(1, 7, DAY1, data=b'{"id": 7,\n "name": "x"}'))
+    assert raw.count(b"\n") == 1 and json.loads(raw)["data"] == {"id": 7, "name": "x"}
 
 
 def test_parts_round_trip_and_encode_deterministically():
-    lines = [raw_format.envelope(received(s, s, DAY2)) for s in (10, 9)]
-    part, _ = raw_format.merge([], lines)
-    assert [line["sequence_number"] for line in part] == ["9", "10"]  # integer order
-    blob = raw_format.encode_part(part)
-    assert raw_format.decode_part(blob) == part
-    assert raw_format.encode_part(part) == blob  # same bytes, same ETag: re-runs change nothing
+    lines = [raw_format.envelope_line(received(s, s, DAY2)) for s in (9, 10)]
+    blob = raw_format.encode_part(lines)
+    assert [line["sequence_number"] for line in raw_format.decode_part(blob)] == ["9", "10"]
+    assert raw_format.encode_part(lines) == blob  # same bytes, same ETag: a re-landing changes nothing
+    assert gzip.decompress(blob) == b"".join(lines)
 
 
-def test_part_keys_are_hive_partitions_by_day():
-    key = object_keys.raw_part_key(date(2026, 11, 26))
-    assert key == "beers/ingestion_date=2026-11-26/part-0.jsonl.gz"
-    assert object_keys.day_of_key(key) == "2026-11-26"
+def test_part_keys_name_the_day_the_shard_and_the_range():
+    key = object_keys.raw_part_key(date(2026, 11, 26), "shardId-000000000001", "17", "342")
+    assert key == "beers/ingestion_date=2026-11-26/part-shardId-000000000001-17-342.jsonl.gz"
+    assert key.startswith(object_keys.raw_parts_starting_at("2026-11-26", "shardId-000000000001", "17"))
+    assert not key.startswith(object_keys.raw_parts_starting_at("2026-11-26", "shardId-000000000001", "1"))
+    name = object_keys.parse_raw_part_key(key)
+    assert (name.day, name.shard_id, name.first_sequence, name.last_sequence) == (
+        "2026-11-26", "shardId-000000000001", "17", "342")  # fmt: skip
+    with pytest.raises(ValueError, match="not a raw part key"):
+        object_keys.parse_raw_part_key("beers/ingestion_date=2026-11-26/part-0.jsonl.gz")
+
+
+def test_parents_are_read_before_their_children():
+    shards = [Shard("s4", ("s1",)), Shard("s3", ("s1",)), Shard("s5", ("s2", "s3")), Shard("s2"),
+              Shard("s1", ending_sequence_number="9"), Shard("s6", ("gone",))]  # fmt: skip
+    order = [s.shard_id for s in lineage_order(shards)]
+    assert order.index("s1") < order.index("s3") < order.index("s5")
+    assert order.index("s2") < order.index("s5") and order.index("s1") < order.index("s4")
+    assert sorted(order) == ["s1", "s2", "s3", "s4", "s5", "s6"]  # an expired parent holds nothing back

@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 
 from beer_platform.core import raw_format
-from beer_platform.core.cleaning import clean_beers, read_raw_jsonl
+from beer_platform.core.cleaning import RECIPE_DATA_SCHEMA, clean_beers, read_raw_jsonl
 from beer_platform.core.recipe_tables import (
     BEER_HOPS_SCHEMA, RECIPES_SCHEMA, REJECTED_SCHEMA, decoded_records, hop_additions, recipe_tables, unmatched_hops,
 )  # fmt: skip
@@ -21,7 +21,7 @@ from beer_platform.local.punkapi_replica import load_beers
 
 ARRIVED = datetime(2026, 11, 26, 6, tzinfo=UTC)
 # An older record of Buzz whose id is text: the typed parse fails, the whole part is read line by line
-OLD_BUZZ_WITH_TEXT_ID = raw_format.envelope(ReceivedRecord(
+OLD_BUZZ_WITH_TEXT_ID = raw_format.envelope_line(ReceivedRecord(
     "shardId-000000000000", "0", datetime(2026, 11, 25, tzinfo=UTC), "1", json.dumps({**load_beers()[0], "id": "1"}).encode()
 ))  # fmt: skip
 
@@ -97,11 +97,11 @@ def test_rows_read_back_as_the_parsed_additions(tables) -> None:
 
 
 def test_one_parse_of_a_raw_part_gives_the_beers_and_the_same_recipe_tables(tables) -> None:
-    lines = [raw_format.envelope(ReceivedRecord("shardId-000000000000", str(n), ARRIVED, str(beer["id"]),
+    lines = [raw_format.envelope_line(ReceivedRecord("shardId-000000000000", str(n), ARRIVED, str(beer["id"]),
                                                 json.dumps(beer).encode()))
              for n, beer in enumerate(load_beers(), start=1)]  # fmt: skip
     for part in (raw_format.encode_part(lines), raw_format.encode_part([*lines, OLD_BUZZ_WITH_TEXT_ID])):
-        cleaned = clean_beers(read_raw_jsonl(part, with_recipe=True))  # the second: the per-line fallback
+        cleaned = clean_beers(read_raw_jsonl(part, RECIPE_DATA_SCHEMA))  # the second: the per-line fallback
         assert cleaned.beers.height == 325
         assert cleaned.recipe_source["id"].to_list() == cleaned.beers["id"].to_list()
         from_raw = recipe_tables(decoded_records(cleaned.recipe_source))
@@ -111,8 +111,8 @@ def test_one_parse_of_a_raw_part_gives_the_beers_and_the_same_recipe_tables(tabl
 
 def test_a_recipe_field_of_the_wrong_shape_reaches_the_rejects_with_its_reason() -> None:
     buzz = {**load_beers()[0], "volume": "20 litres", "ingredients": {"hops": 7}}
-    line = raw_format.envelope(ReceivedRecord("shardId-000000000000", "1", ARRIVED, "1", json.dumps(buzz).encode()))
-    cleaned = clean_beers(read_raw_jsonl(raw_format.encode_part([line]), with_recipe=True))
+    line = raw_format.envelope_line(ReceivedRecord("shardId-000000000000", "1", ARRIVED, "1", json.dumps(buzz).encode()))
+    cleaned = clean_beers(read_raw_jsonl(raw_format.encode_part([line]), RECIPE_DATA_SCHEMA))
     rejected = recipe_tables(decoded_records(cleaned.recipe_source)).rejected
     assert rejected.rows() == [(1, "volume: must be an object with value and unit, e.g. {'value': 20, 'unit': "
                                    "'litres'}; ingredients.hops: must be a list")]  # fmt: skip

@@ -10,16 +10,15 @@ import httpx
 import pytest
 from dagster import AssetKey, DagsterInstance
 
+from beer_platform.assets.lake import CLEANED_ASSETS
 from beer_platform.aws import s3 as s3_ops
 from beer_platform.aws.clients import AwsClients
-from beer_platform.aws.kinesis import publish, read_after
 from beer_platform.aws.query import httpfs_extension_path
 from beer_platform.definitions import build_definitions
 from beer_platform.local.punkapi_replica import load_beers
 from beer_platform.resources import PunkAPIResource, build_resources
-from beer_platform.runner import user_error
-from beer_platform.stages import raw
-from beer_platform.stages.ingestion import to_stream_records
+from beer_platform.runner import backfill, run_platform, user_error
+from beer_platform_tests.assets.stage_inputs import stream_records
 
 pytestmark = pytest.mark.integration
 
@@ -40,11 +39,26 @@ def boto(settings):
     return AwsClients.from_settings(settings).client
 
 
+class Runs:
+    """The runs of one `run_platform` (landing, a cleaning per day, publishing), read as one."""
+
+    def __init__(self, outcome):
+        assert outcome.success, outcome.error
+        self.outcome = outcome
+
+    def get_asset_materialization_events(self):
+        return [e for result in self.outcome.results for e in result.get_asset_materialization_events()]
+
+    def get_asset_check_evaluations(self):
+        return [e for result in self.outcome.results for e in result.get_asset_check_evaluations()]
+
+    def materializations(self) -> dict:
+        return {e.asset_key.to_user_string(): e.materialization for e in self.get_asset_materialization_events()}
+
+
 @pytest.fixture(scope="module")
 def first_run(defs, instance):
-    result = defs.resolve_job_def("all_assets_job").execute_in_process(instance=instance, raise_on_error=False)
-    assert result.success, [e.message for e in result.all_events if e.is_failure]
-    return result
+    return Runs(run_platform(defs, instance, echo=lambda line: None))
 
 
 def lake_snapshot(boto, settings) -> dict[str, str]:
@@ -70,11 +84,25 @@ def test_every_asset_materializes_and_every_check_passes(first_run, defs):
     assert api_rows.materialization.metadata["dagster/row_count"].value == 325
 
 
+def test_the_lambda_image_was_built_verified_pushed_and_deployed_by_digest(first_run, boto, settings, local_stack):
+    event = next(e for e in first_run.get_asset_materialization_events()
+                 if e.asset_key.to_user_string() == "ibu_model_lambda")  # fmt: skip
+    metadata = {key: value.value for key, value in event.materialization.metadata.items()}
+    assert metadata["deployed"] is True and metadata["version"] == "1"
+    assert metadata["image_uri"].startswith(f"{local_stack['registry']}/{settings.names.ecr_repository}@sha256:")
+    assert metadata["image_uri"] == boto("lambda").get_function(
+        FunctionName=settings.names.lambda_function, Qualifier=settings.names.lambda_alias)["Code"]["ImageUri"]
+    assert 250 * 2**20 < metadata["image_size_bytes"] < 10 * 2**30
+    assert metadata["cold_start_s"] > 0 and metadata["warm_p50_ms"] > 0
+    assert "GET /readyz -> 200" in metadata["verification"]
+
+
 def test_raw_zone_holds_every_record_as_the_api_served_it(first_run, boto, settings):
     s3 = boto("s3")
     keys = [o.key for o in s3_ops.list_objects(s3, settings.names.raw_bucket, "beers/")]
-    assert len(keys) == 1 and keys[0].endswith(".jsonl.gz")
-    lines = [json.loads(x) for x in gzip.decompress(s3_ops.get_bytes(s3, settings.names.raw_bucket, keys[0])).splitlines()]
+    assert len(keys) == 2 and all(key.endswith(".jsonl.gz") for key in keys)  # one part per shard
+    lines = [json.loads(x) for key in keys
+             for x in gzip.decompress(s3_ops.get_bytes(s3, settings.names.raw_bucket, key)).splitlines()]  # fmt: skip
     assert len(lines) == 325
     by_id = {line["data"]["id"]: line["data"] for line in lines}
     assert by_id == {beer["id"]: beer for beer in load_beers()}
@@ -117,6 +145,8 @@ def test_the_recipe_tables_answer_sql_through_the_catalog(first_run, boto, setti
     hops = boto("glue").get_table(DatabaseName=names.glue_database, Name=names.glue_beer_hops_table)["Table"]
     assert [c["Name"] for c in hops["StorageDescriptor"]["Columns"]][:5] == ["beer_id", "addition", "name", "variety", "kind"]
     assert hops["PartitionKeys"] == [{"Name": "ingestion_date", "Type": "string"}]
+    for table in (names.glue_beer_hops_table, names.glue_recipes_table):  # every partition registered
+        assert len(boto("glue").get_partitions(DatabaseName=names.glue_database, TableName=table)["Partitions"]) == 1
     assert query.run(f"SELECT count(*), count(DISTINCT beer_id) FROM {names.glue_beer_hops_table}").rows == [(1817, 324)]
     assert query.run(f"SELECT count(*) FROM {names.glue_recipes_table} WHERE volume_litres = 20").rows == [(325,)]
     joined = query.run(
@@ -129,47 +159,39 @@ def test_the_recipe_tables_answer_sql_through_the_catalog(first_run, boto, setti
 def test_materializing_again_changes_nothing(first_run, defs, instance, boto, settings):
     before = lake_snapshot(boto, settings)
     kinesis = boto("kinesis")
-    stream_before, _ = read_after(kinesis, settings.names.stream, {})
-    result = defs.resolve_job_def("all_assets_job").execute_in_process(instance=instance)
-    assert result.success
+    stream_before = stream_records(kinesis, settings.names.stream)
+    again = Runs(run_platform(defs, instance, echo=lambda line: None))
     assert lake_snapshot(boto, settings) == before
-    stream_after, _ = read_after(kinesis, settings.names.stream, {})
-    assert len(stream_after) == len(stream_before)  # the same catalogue is not published twice a day
-    events = {e.asset_key.to_user_string(): e for e in result.get_asset_materialization_events()}
-    assert events["beer_events"].materialization.metadata["records_published"].value == 0
-    assert events["raw_beers"].materialization.metadata["records_landed"].value == 0
-    assert events["ibu_model"].materialization.metadata["retrained"].value is False  # same data, same code
-    assert events["ibu_model_lambda"].materialization.metadata["deployed"].value is False  # already live
+    assert len(stream_records(kinesis, settings.names.stream)) == len(stream_before)  # not published twice a day
+    events = again.materializations()
+    assert events["beer_events"].metadata["records_published"].value == 0
+    assert events["raw_beers"].metadata["records_landed"].value == 0
+    assert not set(CLEANED_ASSETS) & set(events)  # no day was touched: no day is cleaned again
+    assert events["ibu_model"].metadata["retrained"].value is False  # same data, same code
+    assert events["ibu_model_lambda"].metadata["deployed"].value is False  # already live
 
 
-def test_a_run_that_dies_between_writing_and_committing_lands_nothing_twice(own_names, own_clients, monkeypatch):
-    names = own_names
-    kinesis, s3 = own_clients.client("kinesis"), own_clients.client("s3")
-    publish(kinesis, names.stream, to_stream_records(load_beers()))
-    raw.land(kinesis, s3, names.stream, names.raw_bucket, names.artifacts_bucket)
-    changed = {**load_beers()[0], "abv": 4.6}
-    kinesis.put_records(StreamName=names.stream, Records=[{"Data": json.dumps(changed).encode(), "PartitionKey": "1"}])
-
-    def die(*args, **kwargs):
-        raise RuntimeError("killed between writing the part and committing the position")
-
-    monkeypatch.setattr(raw, "commit", die)
-    with pytest.raises(RuntimeError, match="killed"):
-        raw.land(kinesis, s3, names.stream, names.raw_bucket, names.artifacts_bucket)
-    monkeypatch.undo()
-    report = raw.land(kinesis, s3, names.stream, names.raw_bucket, names.artifacts_bucket)
-    assert report.read == 1 and report.landed == 0 and report.already_landed == 1
-    key = next(o.key for o in s3_ops.list_objects(s3, names.raw_bucket, "beers/"))
-    lines = [json.loads(x) for x in gzip.decompress(s3_ops.get_bytes(s3, names.raw_bucket, key)).splitlines()]
-    ids = [(line["shard_id"], line["sequence_number"]) for line in lines]
-    assert len(ids) == len(set(ids)) == 326
-    again = raw.land(kinesis, s3, names.stream, names.raw_bucket, names.artifacts_bucket)
-    assert again.read == 0
+def test_a_day_cleaned_again_is_rebuilt_from_the_raw_zone_and_served_the_same(first_run, defs, instance, boto,
+                                                                             settings):  # fmt: skip
+    s3, names = boto("s3"), settings.names
+    day = first_run.materializations()["cleaned_beers"].partition
+    keys = [o.key for table in ("beers", "beer_hops", "recipes")
+            for o in s3_ops.list_objects(s3, names.cleaned_bucket, f"{table}/ingestion_date={day}/")]  # fmt: skip
+    assert len(keys) == 3
+    for key in keys:  # lost, or cleaned with a bug since fixed
+        s3.delete_object(Bucket=names.cleaned_bucket, Key=key)
+    outcome = backfill(defs, instance, [day], echo=lambda line: None)
+    assert outcome.success, outcome.error
+    assert {f"{asset}[{day}]" for asset in CLEANED_ASSETS} <= set(outcome.assets)  # every table of the day, rebuilt
+    assert all(s3_ops.head_metadata(s3, names.cleaned_bucket, key) is not None for key in keys)
+    assert outcome.assets[f"cleaned_beers[{day}]"].metadata["dagster/row_count"] == 325
+    assert outcome.assets[f"cleaned_beer_hops[{day}]"].metadata["dagster/row_count"] == 1817
+    assert outcome.assets["ibu_model"].metadata["retrained"] is False  # the same rows again
 
 
 def test_a_failing_api_fails_the_run_and_publishes_nothing(first_run, instance, boto, settings, local_stack):
     control = local_stack["punkapi_base_url"].removesuffix("/v2") + "/__replica__"
-    stream_before, _ = read_after(boto("kinesis"), settings.names.stream, {})
+    stream_before = stream_records(boto("kinesis"), settings.names.stream)
     httpx.put(f"{control}/faults", json={"error_rate": 1.0}).raise_for_status()
     try:
         quick = PunkAPIResource(base_url=settings.punkapi_base_url, max_attempts=3, backoff_initial_s=0.01,
@@ -181,8 +203,7 @@ def test_a_failing_api_fails_the_run_and_publishes_nothing(first_run, instance, 
     assert not result.success
     failure = next(e for e in result.all_events if e.is_step_failure)
     assert "failed after 3 attempts" in user_error(failure.event_specific_data.error)
-    stream_after, _ = read_after(boto("kinesis"), settings.names.stream, {})
-    assert len(stream_after) == len(stream_before)
+    assert len(stream_records(boto("kinesis"), settings.names.stream)) == len(stream_before)
 
 
 def test_query_command_answers_sql_over_the_table(first_run, stack_dir):

@@ -23,7 +23,7 @@ Beer = dict[str, Any]
 
 
 def make_client(**kwargs: Any) -> TestClient:
-    return TestClient(create_app(beers=BEERS, **kwargs))
+    return TestClient(create_app(beers=BEERS, fault_injection=True, **kwargs))
 
 
 @pytest.fixture(scope="module")
@@ -325,6 +325,30 @@ def test_invalid_faults_are_400(body: Any) -> None:
     assert response.status_code == 400
     assert response.json()["statusCode"] == 400
     assert client.get("/__replica__/faults").json() == Faults().to_dict()
+
+
+def test_a_served_replica_takes_no_faults() -> None:
+    """Off unless asked for: whoever can reach a served replica cannot make ingestion fail."""
+    client = TestClient(create_app(beers=BEERS))
+    for method, path in (("PUT", "/__replica__/faults"), ("GET", "/__replica__/faults"), ("POST", "/__replica__/reset")):
+        response = client.request(method, path, json={"error_rate": 1.0})
+        assert response.status_code == 404 and response.json()["statusCode"] == 404
+    assert client.get("/v2/beers/1").status_code == 200
+    assert client.get("/__replica__/health").json() == {"status": "ok", "beers": 325}
+
+
+def test_the_command_serves_no_faults_unless_told(monkeypatch) -> None:
+    import uvicorn
+
+    from beer_platform.local import punkapi_replica
+
+    served = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kwargs: served.append(app))
+    punkapi_replica.main(["--port", "0"])
+    punkapi_replica.main(["--port", "0", "--fault-injection"])
+    plain, faulty = (TestClient(app) for app in served)
+    assert plain.put("/__replica__/faults", json={}).status_code == 404
+    assert faulty.put("/__replica__/faults", json={}).status_code == 200
 
 
 def test_custom_dataset() -> None:

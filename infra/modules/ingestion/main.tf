@@ -38,11 +38,11 @@ resource "aws_kms_alias" "stream" {
 
 resource "aws_kinesis_stream" "this" {
   name             = var.stream_name
-  shard_count      = var.stream_shards
+  shard_count      = var.stream_mode == "PROVISIONED" ? var.stream_shards : null
   retention_period = var.retention_hours
 
   stream_mode_details {
-    stream_mode = "PROVISIONED"
+    stream_mode = var.stream_mode
   }
 
   encryption_type = "KMS"

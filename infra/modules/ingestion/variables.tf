@@ -9,7 +9,7 @@ variable "stream_name" {
 }
 
 variable "stream_shards" {
-  description = "Number of shards of the PROVISIONED stream (each: 1 MB/s or 1000 records/s in)."
+  description = "Number of shards of a PROVISIONED stream (each: 1 MB/s or 1000 records/s in); unused ON_DEMAND."
   type        = number
 
   validation {
@@ -18,10 +18,21 @@ variable "stream_shards" {
   }
 }
 
+variable "stream_mode" {
+  description = "PROVISIONED (stream_shards shards) or ON_DEMAND (Kinesis scales the shards)."
+  type        = string
+  default     = "PROVISIONED"
+
+  validation {
+    condition     = contains(["PROVISIONED", "ON_DEMAND"], var.stream_mode)
+    error_message = "stream_mode must be PROVISIONED or ON_DEMAND."
+  }
+}
+
 variable "retention_hours" {
   description = "How long records stay readable in the stream, in hours (Kinesis allows 24..8760)."
   type        = number
-  default     = 24
+  default     = 48
 
   validation {
     condition     = var.retention_hours >= 24 && var.retention_hours <= 8760 && floor(var.retention_hours) == var.retention_hours

@@ -1,7 +1,9 @@
-"""Lambda Function URL events (HTTP API payload format 2.0), as Lambda hands them to a handler."""
+"""Lambda Function URL payloads (format 2.0): the event a request becomes, the HTTP answer a
+result becomes."""
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 import uuid
@@ -27,11 +29,15 @@ def function_url_event(
     if body is not None and not isinstance(body, (str, bytes)):
         body = json.dumps(body)
         all_headers["content-type"] = "application/json"
+    encoded = False
     if isinstance(body, bytes):
-        body = body.decode()
+        try:
+            body = body.decode()
+        except UnicodeDecodeError:  # binary: base64, flagged, as a Function URL sends it
+            body, encoded = base64.b64encode(body).decode(), True
     all_headers.update({key.lower(): value for key, value in (headers or {}).items()})
     if body is not None:
-        all_headers["content-length"] = str(len(body.encode()))
+        all_headers["content-length"] = str(len(base64.b64decode(body)) if encoded else len(body.encode()))
     now = time.time()
     event: dict[str, Any] = {
         "version": "2.0",
@@ -52,10 +58,26 @@ def function_url_event(
             "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
             "timeEpoch": int(now * 1000),
         },
-        "isBase64Encoded": False,
+        "isBase64Encoded": encoded,
     }
     if query:
         event["queryStringParameters"] = dict(part.partition("=")[::2] for part in query.split("&") if part)
     if body is not None:
         event["body"] = body
     return event
+
+
+def http_response(result: Any) -> tuple[int, dict[str, str], bytes]:
+    """(status, headers, body) that a Function URL answers for the handler's `result`.
+
+    As Lambda does: a dict with `statusCode` is taken as the response (headers, cookies,
+    base64 body); anything else is returned as a 200 JSON body.
+    """
+    if not (isinstance(result, dict) and "statusCode" in result):
+        return 200, {"content-type": "application/json"}, json.dumps(result).encode()
+    headers = {str(key).lower(): str(value) for key, value in (result.get("headers") or {}).items()}
+    if result.get("cookies"):
+        headers["set-cookie"] = ", ".join(result["cookies"])
+    body = result.get("body") or ""
+    data = base64.b64decode(body) if result.get("isBase64Encoded") else str(body).encode()
+    return int(result["statusCode"]), headers, data

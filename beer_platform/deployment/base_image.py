@@ -1,0 +1,58 @@
+"""The image's base: Debian 12 (bookworm) with Debian's own python3.11, from two provenances.
+
+- In AWS (`PRODUCTION_BASE`): Google's distroless `python3-debian12`, a public image assembled
+  from Debian 12 packages: Debian's python3.11 at /usr/bin/python3.11, ca-certificates, no shell.
+  Pin it by digest where you deploy from (`--base-image ...@sha256:...`).
+- Here (`ensure_local_base`): no image registry can be reached, so the same Debian packages are
+  made into an image with mmdebstrap (minbase + python3.11 + ca-certificates) and imported
+  into the engine. Tagged by a hash of what makes it, so it is built once per machine.
+
+The Dockerfile has no RUN step, so it builds on either (distroless has no shell to run one).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from beer_platform.deployment.engine import Engine
+
+PRODUCTION_BASE = "gcr.io/distroless/python3-debian12"
+SUITE = "bookworm"
+PACKAGES = ("python3.11", "ca-certificates")
+# minbase without the docs, man pages and locales nobody reads in a function
+MMDEBSTRAP = ["mmdebstrap", "--variant=minbase", f"--include={','.join(PACKAGES)}",
+              "--dpkgopt=path-exclude=/usr/share/doc/*", "--dpkgopt=path-exclude=/usr/share/man/*",
+              "--dpkgopt=path-exclude=/usr/share/locale/*", "--aptopt=Acquire::Languages none",
+              SUITE]  # fmt: skip
+LOCAL_BASE_REPOSITORY = "localhost/beer-platform-base"
+
+
+class BaseImageUnavailable(RuntimeError):
+    """The local base cannot be made (no mmdebstrap, or it failed)."""
+
+
+def local_base_tag() -> str:
+    """`localhost/beer-platform-base:bookworm-<hash of the mmdebstrap command>`."""
+    digest = hashlib.sha256("\0".join(MMDEBSTRAP).encode()).hexdigest()[:12]
+    return f"{LOCAL_BASE_REPOSITORY}:{SUITE}-{digest}"
+
+
+def ensure_local_base(engine: Engine, timeout: float = 900) -> str:
+    """The local base image's tag, made with mmdebstrap (~30-50 s) unless the engine has it."""
+    tag = local_base_tag()
+    if engine.exists(tag):
+        return tag
+    if shutil.which("mmdebstrap") is None:
+        raise BaseImageUnavailable("mmdebstrap is not installed: it makes the local base image (`make setup` "
+                                   "installs it on Debian/Ubuntu as root)")  # fmt: skip
+    with tempfile.TemporaryDirectory(prefix="base-image-") as work:
+        tarball = Path(work) / "base.tar"
+        done = subprocess.run([*MMDEBSTRAP, str(tarball)], capture_output=True, text=True, timeout=timeout)
+        if done.returncode != 0:
+            raise BaseImageUnavailable(f"mmdebstrap failed ({done.returncode}):\n{done.stderr[-3000:]}")
+        engine.import_tarball(tarball, tag)
+    return tag
