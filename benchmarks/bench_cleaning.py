@@ -60,22 +60,31 @@ START = datetime(2026, 11, 26, tzinfo=timezone.utc)
 REPEATS_UP_TO_100K = 3  # best of 3 where a run is short enough to be noisy; 1M runs once
 GOAL_PEAK_MIB, GOAL_OF_FLOOR = 1024, 2.0
 MODES = ("tables", "beers", "floor")
+# The recipe tables parse each distinct recipe once; this size's day has none in common (worst case).
+DISTINCT_RECIPES_SIZE = 100_000
 BUILDERS_OF = {"tables": BUILDERS, "beers": (BEERS,)}
 
 
 # --- the synthetic raw zone ----------------------------------------------------------------------
 
 
-def write_raw_zone(records: int, directory: Path) -> int:
-    """Write `records` envelopes as gzipped parts in `directory`; return the number of distinct ids."""
+def write_raw_zone(records: int, directory: Path, distinct_recipes: bool = False) -> int:
+    """Write `records` envelopes as gzipped parts in `directory`; return the number of distinct ids.
+
+    With `distinct_recipes`, every record's recipe differs from every other's (its attenuation_level
+    is made unique): the recipe tables' worst case, where nothing is parsed once for many beers.
+    """
     beers = json.loads(BEERS_JSON.read_text())
     # Each beer serialised once, without its id: a record is then one string format, not a dumps.
     tails = []
     for beer in beers:
+        if distinct_recipes:
+            beer = {**beer, "attenuation_level": "{attenuation}"}
         text = json.dumps(beer, ensure_ascii=False)
         head = f'{{"id": {beer["id"]}'
         assert text.startswith(head + ","), "the API puts id first"
-        tails.append(text[len(head) :])
+        tails.append(text[len(head) :].replace("{", "{{").replace("}", "}}").replace('"{{attenuation}}"', "{attenuation}")
+                     if distinct_recipes else text[len(head) :])
     ids: list[int] = []
     for start in range(0, records, PART_RECORDS):
         compressor = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, 31)  # 31: gzip container
@@ -89,6 +98,8 @@ def write_raw_zone(records: int, directory: Path) -> int:
                     else:  # ids 1, 2, 3, ... skipping nothing
                         beer_id, tail = i - i // DUPLICATE_EVERY + 1, tails[i % len(tails)]
                     ids.append(beer_id)
+                    if distinct_recipes:
+                        tail = tail.format(attenuation=50 + i / 1e6)
                     lines.append(
                         f'{{"shard_id": "shardId-00000000000{(start // PART_RECORDS) % 2}", '
                         f'"sequence_number": "{FIRST_SEQUENCE + i * 1000}", '
@@ -187,6 +198,8 @@ def log(message: str) -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default=",".join(map(str, DEFAULT_SIZES)))
+    parser.add_argument("--distinct-recipes", type=int, default=DISTINCT_RECIPES_SIZE,
+                        help="also a day of this many records, every recipe distinct (0: not run)")
     parser.add_argument("--child", nargs=2, metavar=("MODE", "DIR"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -197,12 +210,13 @@ def main(argv: list[str] | None = None) -> None:
     sizes = [int(size.replace("_", "")) for size in args.sizes.split(",")]
     machine_at_start = machine()
     log(machine_at_start)
-    rows = []
-    for size in sizes:
+    rows, worst = [], []
+    days = [(size, False) for size in sizes] + ([(args.distinct_recipes, True)] if args.distinct_recipes else [])
+    for size, distinct_recipes in days:
         with tempfile.TemporaryDirectory(prefix="bench-cleaning-") as tmp:
             directory = Path(tmp)
             started = time.perf_counter()
-            distinct = write_raw_zone(size, directory)
+            distinct = write_raw_zone(size, directory, distinct_recipes)
             written = sum(path.stat().st_size for path in directory.glob("part-*"))
             log(f"{size:,} records: {written / 2**20:,.0f} MiB gzipped, {distinct:,} ids, "
                 f"written in {time.perf_counter() - started:.1f} s")
@@ -210,7 +224,7 @@ def main(argv: list[str] | None = None) -> None:
             for mode in BUILDERS_OF:
                 assert results[mode]["rejected"] == 0 and results[mode]["rows"]["beers"] == distinct, results[mode]
             assert results["tables"]["rows"]["recipes"] == distinct  # one recipe row per beer
-            rows.append((size, written, results))
+            (worst if distinct_recipes else rows).append((size, written, results))
 
     print(f"\nAt start: {machine_at_start}\nAt end:   {machine()}")
     print(f"A day as the landing writes it: parts of at most {PART_RECORDS:,} records of one shard, gzip "
@@ -219,13 +233,13 @@ def main(argv: list[str] | None = None) -> None:
     print("| records in the day | parts | gzipped MiB | tables cleaned | clean s | CPU s | records/s | peak MiB "
           "| floor s | floor CPU s | clean / floor |")
     print("|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|")
-    for size, written, r in rows:
+    for (size, written, r), label in [*((row, "") for row in rows), *((row, " (every recipe distinct)") for row in worst)]:
         floor = r["floor"]
         parts = -(-size // PART_RECORDS)
         for mode in BUILDERS_OF:
             p = r[mode]
             cleaned = ", ".join(f"{name} {n:,}" for name, n in p["rows"].items())
-            print(f"| {size:,} | {parts} | {written / 2**20:,.0f} | {cleaned} | {p['seconds']:.2f} "
+            print(f"| {size:,}{label} | {parts} | {written / 2**20:,.0f} | {cleaned} | {p['seconds']:.2f} "
                   f"| {p['cpu_seconds']:.2f} | {size / p['seconds']:,.0f} | {p['peak_mib']:.0f} | {floor['seconds']:.2f} "
                   f"| {floor['cpu_seconds']:.2f} | {p['seconds'] / floor['seconds']:.1f}x |")
     print_goals(rows)

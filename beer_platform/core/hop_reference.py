@@ -55,6 +55,8 @@ def reference() -> pl.DataFrame:
     return pl.read_csv(source.read_bytes(), schema=REFERENCE_SCHEMA)
 
 
+# Bounded: a day of records repeats a few hundred names; the cache keeps the lake from normalising each.
+@functools.lru_cache(maxsize=8192)
 def match_hop(name: str) -> HopMatch | None:
     """The reference entry for `name` (spelling as in the dataset, or a variety's name), or None."""
     return _index().get(normalise(name))

@@ -10,8 +10,9 @@ A record whose recipe has any other problem is left out of both tables and liste
 from __future__ import annotations
 
 import json
+import operator
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
@@ -55,35 +56,75 @@ class RecipeTables:
     rejected: pl.DataFrame  # REJECTED_SCHEMA: beer_id (null if it had none) and every problem
 
 
+# A HopAddition's fields in BEER_HOPS_SCHEMA's order after beer_id and addition: read as one tuple.
+_HOP_FIELDS = operator.attrgetter(*[name for name in BEER_HOPS_SCHEMA if name not in ("beer_id", "addition")])
+# Records decoded and parsed at a time from a day's recipe source: bounds the Python objects alive.
+CHUNK_ROWS = 5_000
+
+
 def recipe_tables(records: pl.DataFrame | Iterable[Mapping[str, Any]]) -> RecipeTables:
     """`beer_hops`, `recipes` and the rejected records, from PunkAPI records."""
-    hop_rows: list[dict[str, Any]] = []
-    recipe_rows: list[dict[str, Any]] = []
-    rejected: list[dict[str, Any]] = []
+    hop_rows: list[tuple[Any, ...]] = []
+    recipe_rows: list[tuple[Any, ...]] = []
+    rejected: list[tuple[Any, ...]] = []
     for record in records.iter_rows(named=True) if isinstance(records, pl.DataFrame) else records:
         beer_id = record.get("id") if isinstance(record, Mapping) else None
         if isinstance(beer_id, bool) or not isinstance(beer_id, int) or beer_id < 1:
-            rejected.append({"beer_id": None, "reason": "id missing or not a positive integer"})
+            rejected.append((None, "id missing or not a positive integer"))
             continue
         try:
             recipe = parse_recipe(record, known_names_only=False)
         except RecipeError as error:
-            rejected.append({"beer_id": beer_id, "reason": str(error)})
+            rejected.append((beer_id, str(error)))
             continue
-        recipe_rows.append(
-            {
-                "beer_id": beer_id,
-                "volume_litres": recipe.volume_litres,
-                "boil_volume_litres": recipe.boil_volume_litres,
-                "attenuation_level": recipe.attenuation_level,
-            }
-        )
+        recipe_rows.append((beer_id, recipe.volume_litres, recipe.boil_volume_litres, recipe.attenuation_level))
         for index, hop in enumerate(recipe.hops or ()):
-            hop_rows.append({"beer_id": beer_id, "addition": index, **asdict(hop)})
+            hop_rows.append((beer_id, index, *_HOP_FIELDS(hop)))
     return RecipeTables(
-        beer_hops=pl.DataFrame(hop_rows, schema=BEER_HOPS_SCHEMA).sort("beer_id", "addition"),
-        recipes=pl.DataFrame(recipe_rows, schema=RECIPES_SCHEMA).sort("beer_id"),
-        rejected=pl.DataFrame(rejected, schema=REJECTED_SCHEMA),
+        beer_hops=pl.DataFrame(hop_rows, schema=BEER_HOPS_SCHEMA, orient="row").sort("beer_id", "addition"),
+        recipes=pl.DataFrame(recipe_rows, schema=RECIPES_SCHEMA, orient="row").sort("beer_id"),
+        rejected=pl.DataFrame(rejected, schema=REJECTED_SCHEMA, orient="row"),
+    )
+
+
+def recipe_tables_of_source(recipe_source: pl.DataFrame | None, chunk_rows: int = CHUNK_ROWS) -> RecipeTables:
+    """`recipe_tables` of `cleaning.CleaningResult.recipe_source` (None: no recipe read): the same
+    tables as from every record decoded at once, at the cost of the distinct recipes.
+
+    A beer republished keeps its recipe, so a day of records holds few distinct recipe texts: each
+    is decoded and parsed once (`chunk_rows` at a time, so the Python objects alive stay bounded
+    whatever the day's size), and its rows are joined back to every beer id that carries it.
+    """
+    if recipe_source is None or recipe_source.is_empty():
+        return recipe_tables([])
+    fields = list(RECIPE_FIELDS)
+    distinct = recipe_source.select(fields).unique(maintain_order=True).with_row_index("recipe", offset=1)
+    beers = recipe_source.join(distinct, on=fields, how="left", nulls_equal=True).select(
+        beer_id="id", recipe=pl.col("recipe").cast(pl.Int64)
+    )
+    bad_id = pl.col("beer_id").is_null() | (pl.col("beer_id") < 1)
+    parts = [  # keyed by the recipe's index: parse_recipe reads the recipe fields only
+        recipe_tables(decoded_records(chunk.rename({"recipe": "id"})))
+        for chunk in distinct.select(pl.col("recipe").cast(pl.Int64), *fields).iter_slices(chunk_rows)
+    ]
+    by_recipe = RecipeTables(
+        *(pl.concat([getattr(part, table) for part in parts]) for table in ("beer_hops", "recipes", "rejected"))
+    )
+
+    def per_beer(rows: pl.DataFrame, schema: pl.Schema) -> pl.DataFrame:
+        joined = beers.filter(~bad_id).join(rows.rename({"beer_id": "recipe"}), on="recipe", how="inner")
+        return joined.select(schema.names()).cast(dict(schema))
+
+    rejected = pl.concat([
+        beers.filter(bad_id)  # with_columns: literals take the frame's height, even 0 (select's would make a row)
+        .with_columns(beer_id=pl.lit(None, pl.Int64), reason=pl.lit("id missing or not a positive integer"))
+        .select(REJECTED_SCHEMA.names()),
+        per_beer(by_recipe.rejected, REJECTED_SCHEMA).sort("beer_id"),
+    ])  # fmt: skip
+    return RecipeTables(
+        beer_hops=per_beer(by_recipe.beer_hops, BEER_HOPS_SCHEMA).sort("beer_id", "addition"),
+        recipes=per_beer(by_recipe.recipes, RECIPES_SCHEMA).sort("beer_id"),
+        rejected=rejected,
     )
 
 

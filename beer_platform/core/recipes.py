@@ -23,6 +23,7 @@ is 0 minutes (never boiled with the wort); "Additions" (one sugar in the dataset
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Mapping
@@ -121,6 +122,7 @@ def parse_recipe(record: Mapping[str, Any], path: str = "", known_names_only: bo
     return Recipe(volume, boil_volume, attenuation, hops)
 
 
+@functools.lru_cache(maxsize=8192)  # a day of records repeats a few dozen `add`s
 def parse_add(add: str) -> tuple[float | None, bool] | None:
     """(boil minutes, added cold) for an `add` as published, or None if it cannot be read."""
     minutes = _MINUTES.fullmatch(" ".join(add.lower().split()))

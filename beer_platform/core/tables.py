@@ -24,7 +24,7 @@ import polars as pl
 from beer_platform.core import object_keys
 from beer_platform.core.cleaning import CLEANED_SCHEMA, RECIPE_DATA_SCHEMA, CleaningResult, clean_beers
 from beer_platform.core.recipe_tables import (
-    BEER_HOPS_SCHEMA, RECIPES_SCHEMA, REJECTED_SCHEMA, RecipeTables, decoded_records, recipe_tables,
+    BEER_HOPS_SCHEMA, RECIPES_SCHEMA, REJECTED_SCHEMA, RecipeTables, recipe_tables_of_source,
 )  # fmt: skip
 
 # polars dtype -> Hive/Glue type, for the table's columns in the catalog
@@ -81,8 +81,7 @@ _latest_wins: Callable[[pl.DataFrame], CleaningResult] = _once_per_day(clean_bee
 @_once_per_day
 def _recipes_of(raw: pl.DataFrame) -> RecipeTables:
     """The recipe tables of each beer's latest record (the one `beers` keeps)."""
-    source = _latest_wins(raw).recipe_source
-    return recipe_tables(decoded_records(source) if source is not None else [])
+    return recipe_tables_of_source(_latest_wins(raw).recipe_source)
 
 
 def lake_schema(schema: pl.Schema) -> pl.Schema:

@@ -13,7 +13,8 @@ import pytest
 from beer_platform.core import raw_format
 from beer_platform.core.cleaning import RECIPE_DATA_SCHEMA, clean_beers, read_raw_jsonl
 from beer_platform.core.recipe_tables import (
-    BEER_HOPS_SCHEMA, RECIPES_SCHEMA, REJECTED_SCHEMA, decoded_records, hop_additions, recipe_tables, unmatched_hops,
+    BEER_HOPS_SCHEMA, RECIPES_SCHEMA, REJECTED_SCHEMA, decoded_records, hop_additions, recipe_tables,
+    recipe_tables_of_source, unmatched_hops,
 )  # fmt: skip
 from beer_platform.core.recipes import parse_recipe
 from beer_platform.core.stream_records import ReceivedRecord
@@ -106,6 +107,9 @@ def test_one_parse_of_a_raw_part_gives_the_beers_and_the_same_recipe_tables(tabl
         assert cleaned.recipe_source["id"].to_list() == cleaned.beers["id"].to_list()
         from_raw = recipe_tables(decoded_records(cleaned.recipe_source))
         assert from_raw.beer_hops.equals(tables.beer_hops) and from_raw.recipes.equals(tables.recipes)
+        # What a day's cleaning does: the same tables, built a few records at a time (bounded memory).
+        chunked = recipe_tables_of_source(cleaned.recipe_source, chunk_rows=7)
+        assert chunked.beer_hops.equals(tables.beer_hops) and chunked.recipes.equals(tables.recipes)
     assert clean_beers(read_raw_jsonl(raw_format.encode_part(lines))).recipe_source is None  # not asked for
 
 
@@ -113,9 +117,29 @@ def test_a_recipe_field_of_the_wrong_shape_reaches_the_rejects_with_its_reason()
     buzz = {**load_beers()[0], "volume": "20 litres", "ingredients": {"hops": 7}}
     line = raw_format.envelope_line(ReceivedRecord("shardId-000000000000", "1", ARRIVED, "1", json.dumps(buzz).encode()))
     cleaned = clean_beers(read_raw_jsonl(raw_format.encode_part([line]), RECIPE_DATA_SCHEMA))
-    rejected = recipe_tables(decoded_records(cleaned.recipe_source)).rejected
+    rejected = recipe_tables_of_source(cleaned.recipe_source).rejected
     assert rejected.rows() == [(1, "volume: must be an object with value and unit, e.g. {'value': 20, 'unit': "
                                    "'litres'}; ingredients.hops: must be a list")]  # fmt: skip
+
+
+def test_beers_sharing_a_recipe_each_get_its_rows_and_its_rejection() -> None:
+    """A day's recipes are parsed once per distinct recipe: every beer carrying one still gets its rows."""
+    buzz, trashy = load_beers()[0], load_beers()[1]
+    bad = {**trashy, "ingredients": {"hops": [{"name": "Citra", "amount": {"value": -1, "unit": "grams"},
+                                                "add": "end", "attribute": "aroma"}]}}  # fmt: skip
+    records = [{**buzz, "id": 5}, {**bad, "id": 7}, {**buzz, "id": 3}, {**bad, "id": 9}, {**trashy, "id": 2}]
+    lines = [raw_format.envelope_line(ReceivedRecord("shardId-000000000000", str(n), ARRIVED, str(r["id"]),
+                                                json.dumps(r).encode()))
+             for n, r in enumerate(records, start=1)]  # fmt: skip
+    source = clean_beers(read_raw_jsonl(raw_format.encode_part(lines), RECIPE_DATA_SCHEMA)).recipe_source
+    once = recipe_tables(decoded_records(source))
+    shared = recipe_tables_of_source(source, chunk_rows=1)
+    assert shared.beer_hops.equals(once.beer_hops) and shared.recipes.equals(once.recipes)
+    assert shared.recipes["beer_id"].to_list() == [2, 3, 5]
+    buzz_hops = [hop["name"] for hop in buzz["ingredients"]["hops"]]
+    assert shared.beer_hops.filter(pl.col("beer_id") == 3)["name"].to_list() == buzz_hops
+    reason = "ingredients.hops[0].amount.value: must not be negative, got -1"
+    assert shared.rejected.rows() == once.rejected.rows() == [(7, reason), (9, reason)]
 
 
 def test_unmatched_hops_are_listed_for_the_check() -> None:
