@@ -98,10 +98,10 @@ def recipe_tables_of_source(recipe_source: pl.DataFrame | None, chunk_rows: int 
     if recipe_source is None or recipe_source.is_empty():
         return recipe_tables([])
     fields = list(RECIPE_FIELDS)
-    distinct = recipe_source.select(fields).unique(maintain_order=True).with_row_index("recipe", offset=1)
-    beers = recipe_source.join(distinct, on=fields, how="left", nulls_equal=True).select(
-        beer_id="id", recipe=pl.col("recipe").cast(pl.Int64)
-    )
+    # group_by keeps only the distinct texts (a join would copy every row's texts once more)
+    distinct = recipe_source.group_by(fields, maintain_order=True).agg(beer_ids="id").with_row_index("recipe", offset=1)
+    beers = distinct.select(pl.col("recipe").cast(pl.Int64), beer_id="beer_ids").explode("beer_id")
+    distinct = distinct.drop("beer_ids")
     bad_id = pl.col("beer_id").is_null() | (pl.col("beer_id") < 1)
     parts = [  # keyed by the recipe's index: parse_recipe reads the recipe fields only
         recipe_tables(decoded_records(chunk.rename({"recipe": "id"})))

@@ -51,6 +51,8 @@ def test_stack_state_survives_down_and_up_even_on_other_ports(tmp_path):
         run_cli("stack", "down", "--state-dir", state_dir)
 
 
+# The whole platform twice from fresh state (train both models, build and verify the image): slow on a loaded machine.
+@pytest.mark.timeout(1500)
 def test_run_materializes_everything_prints_a_summary_and_is_idempotent(tmp_path):
     env = {
         "BEER_PLATFORM_STACK_DIR": str(tmp_path / "stack"),
@@ -59,7 +61,7 @@ def test_run_materializes_everything_prints_a_summary_and_is_idempotent(tmp_path
         "BEER_PLATFORM_AWS_PORT": str(free_port()),
         "BEER_PLATFORM_PUNKAPI_PORT": str(free_port()),
     }
-    first = run_cli("run", env=env)
+    first = run_cli("run", env=env, timeout=900)
     assert first.returncode == 0, first.stdout + first.stderr
     assert "325 published to beer-platform-events" in first.stdout
     assert "query (duckdb): " in first.stdout and ": 325 beers" in first.stdout
@@ -69,7 +71,7 @@ def test_run_materializes_everything_prints_a_summary_and_is_idempotent(tmp_path
     deployed = "version 1 on live" if engines.find() else "NOT built, nothing pushed or deployed: no container engine"
     assert deployed in first.stdout
 
-    second = run_cli("run", env=env)
+    second = run_cli("run", env=env, timeout=450)
     assert second.returncode == 0, second.stdout + second.stderr
     assert "0 published to beer-platform-events" in second.stdout  # same catalogue, same day
     assert ": 325 beers" in second.stdout
