@@ -12,7 +12,9 @@
 Requests and errors: see `schemas`; the OpenAPI document at `/docs.json` is `openapi`'s. BentoML
 adds `/healthz`, `/livez`, `/readyz`, `/metrics` and Swagger UI at `/`. The newest `ibu_model`
 in the model store ($BENTOML_HOME) when the process starts is served (both of its models);
-restart to pick up a newer one.
+restart to pick up a newer one. The models are served compiled (`core.compiled_model`: numpy
+arrays, the same answers as the scikit-learn pipelines): nothing here imports scikit-learn,
+scipy or polars, which were most of the Lambda's cold start.
 """
 
 from __future__ import annotations
@@ -33,8 +35,9 @@ from starlette.responses import Response
 from starlette.applications import Starlette
 from starlette.routing import Route
 
-from beer_platform.core.ibu_models import CARD, RECIPE, IBUModels
+from beer_platform.core.compiled_model import CARD, RECIPE, CompiledIBUModels
 from beer_platform.serving import MODEL_NAME
+from beer_platform.serving.model_store import load_models
 from beer_platform.serving.microbatch import MicroBatcher
 from beer_platform.serving.openapi import DocumentedService
 from beer_platform.serving.schemas import (
@@ -192,7 +195,7 @@ class IBUModelService:
         stored = self.model_ref  # on an instance: the stored model "latest" resolved to, at start
         self.model_tag = PredictOutput.model_tag = str(stored.tag)
         logging.getLogger("bentoml._internal.server.http_app").addFilter(_ClientErrorsAsInfo())
-        self.models: IBUModels = bentoml.sklearn.load_model(stored)
+        self.models: CompiledIBUModels = load_models(stored)  # numpy only: no scikit-learn to import
         example = parse_predict(json.dumps(EXAMPLE_REQUEST))
         self.models.predict_card(example.card)  # first calls are slower
         self.models.predict_recipe(example.recipe)
