@@ -53,7 +53,10 @@ from beer_platform.serving.schemas import (
 #   64-client burst it held a lone client's requests ~15 ms each (63 requests/s): it learns how
 #   long to wait once, at start-up. `microbatch.MicroBatcher` never waits;
 # - gc.freeze() after start-up: full collections walked the whole heap (BentoML, scikit-learn,
-#   the model), 110-200 ms pauses every second or so under load: p99 140-210 -> 20-35 ms;
+#   the model), 110-200 ms pauses every second or so under load: p99 140-210 -> 20-35 ms. A full
+#   collection first frees start-up garbage (~8,000 objects of ~190,000) but costs 0.15-0.35 s
+#   here, 0.5-1.0 s in the Lambda container on a loaded machine: the Lambda handler, which turns
+#   the collector off for its init, skips it (see deployment/handler.py) and freezes that garbage;
 # - GC_THRESHOLDS after the freeze: requests leave few objects behind (~8 tracked ones each), but
 #   at Python's default (700, 10, 10) the collector still ran ~50 times a second at 16 clients:
 #   ~0.57 s of GC per 10 s of load (gen0 0.38, gen1 0.10, two full passes 0.09), pauses up to 14 ms
@@ -203,7 +206,8 @@ class IBUModelService:
             CARD: MicroBatcher(self.models.predict_card, inline_rows=INLINE_ROWS, max_rows=MAX_BATCH),
             RECIPE: MicroBatcher(self.models.predict_recipe, inline_rows=INLINE_ROWS, max_rows=MAX_BATCH),
         }
-        gc.collect()
+        if gc.isenabled():  # a host that turned the collector off for its start-up (the Lambda handler) skips it
+            gc.collect()
         gc.freeze()  # what is loaded now lives as long as the process: keep it out of GC passes
         gc.set_threshold(*GC_THRESHOLDS)
 
