@@ -108,10 +108,11 @@ def bare_app(bentoml_home: str):
     from starlette.routing import Route
 
     from beer_platform.serving import MODEL_NAME
+    from beer_platform.serving.model_store import load_models
     from beer_platform.serving.schemas import MAX_BODY_BYTES, PredictResponse, parse_predict, predict_now
 
     stored = bentoml.models.get(f"{MODEL_NAME}:latest")
-    models, tag = bentoml.sklearn.load_model(stored), str(stored.tag)
+    models, tag = load_models(stored), str(stored.tag)
 
     async def predict(request: Request) -> Response:
         body = await request.body()
@@ -244,12 +245,11 @@ def start_variant(variant: str, home: str) -> AbstractContextManager[Target]:
 
 def in_process(bentoml_home: str, seconds: float = 3.0) -> dict[str, dict[str, float]]:
     """Median ms of one-row predict, and of parse + predict + answer JSON, per request kind."""
-    import bentoml
-
     from beer_platform.serving import MODEL_NAME
+    from beer_platform.serving.model_store import load_models
     from beer_platform.serving.schemas import PredictResponse, parse_predict, predict_now
 
-    models = bentoml.sklearn.load_model(f"{MODEL_NAME}:latest")
+    models = load_models(f"{MODEL_NAME}:latest")
     timings: dict[str, dict[str, float]] = {}
     for kind, body in BODIES.items():
         batch = parse_predict(body)

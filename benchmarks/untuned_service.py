@@ -12,6 +12,7 @@ import anyio
 import bentoml
 
 from beer_platform.serving import MODEL_NAME
+from beer_platform.serving.model_store import load_models
 from beer_platform.serving.schemas import PredictBatch, Prediction, predict_now
 from beer_platform.serving.service import PredictInput, PredictOutput
 
@@ -23,7 +24,7 @@ class UntunedIBUModelService:
     def __init__(self) -> None:
         stored = self.model_ref
         PredictOutput.model_tag = str(stored.tag)
-        self.models = bentoml.sklearn.load_model(stored)
+        self.models = load_models(stored)
 
     @bentoml.api(route="/predict", input_spec=PredictInput, output_spec=PredictOutput)
     async def predict(self, batch: PredictBatch, /) -> list[Prediction]:

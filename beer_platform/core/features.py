@@ -8,11 +8,9 @@ from __future__ import annotations
 import polars as pl
 
 from beer_platform.core.cleaning import data_error_expr
+from beer_platform.core.model_inputs import FEATURES, NUMERIC_FEATURES, TARGET
 
-# The fields a client can send to the model, in the order the pipeline's input matrix uses.
-FEATURES: list[str] = ["name", "abv", "target_fg", "target_og", "ebc", "srm", "ph"]
-NUMERIC_FEATURES: list[str] = FEATURES[1:]
-TARGET = "ibu"
+__all__ = ["FEATURES", "NUMERIC_FEATURES", "TARGET", "training_rows"]  # the first three: model_inputs'
 
 
 def training_rows(beers: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, int]]:

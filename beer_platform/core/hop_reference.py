@@ -12,14 +12,17 @@ match (None): a caller reports it, it never becomes a hop with no bitterness.
 
 from __future__ import annotations
 
+import csv
 import functools
+import io
 import re
 import unicodedata
 from dataclasses import dataclass
 from importlib import resources
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import polars as pl
+if TYPE_CHECKING:
+    import polars as pl
 
 HopKind = Literal["hop", "blend", "extract", "not_a_hop"]
 # hop: one variety; blend: two varieties in one addition (alpha = their mean); extract: hop
@@ -27,15 +30,28 @@ HopKind = Literal["hop", "blend", "extract", "not_a_hop"]
 KINDS: tuple[HopKind, ...] = ("hop", "blend", "extract", "not_a_hop")
 HOP_KINDS: frozenset[HopKind] = frozenset({"hop", "blend", "extract"})  # the kinds with alpha acids
 
-REFERENCE_SCHEMA = pl.Schema(
-    {
-        "name_in_dataset": pl.String,
-        "additions": pl.Int64,
-        "kind": pl.Enum(KINDS),
-        "variety": pl.String,
-        "typical_alpha_acid_pct": pl.Float64,
-    }
-)
+COLUMNS: tuple[str, ...] = ("name_in_dataset", "additions", "kind", "variety", "typical_alpha_acid_pct")
+
+
+def reference_schema() -> pl.Schema:
+    """The table's polars schema (`REFERENCE_SCHEMA`, made on first use: polars is imported then)."""
+    import polars as pl
+
+    return pl.Schema(
+        {
+            "name_in_dataset": pl.String,
+            "additions": pl.Int64,
+            "kind": pl.Enum(KINDS),
+            "variety": pl.String,
+            "typical_alpha_acid_pct": pl.Float64,
+        }
+    )
+
+
+def __getattr__(name: str) -> Any:  # REFERENCE_SCHEMA without importing polars with the module
+    if name == "REFERENCE_SCHEMA":
+        return reference_schema()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass(frozen=True)
@@ -48,11 +64,36 @@ class HopMatch:
     alpha_acid_pct: float | None
 
 
+def _source() -> bytes:
+    return resources.files("beer_platform.core").joinpath("data/hop_alpha_acids.csv").read_bytes()
+
+
 @functools.cache
 def reference() -> pl.DataFrame:
     """The shipped table (`REFERENCE_SCHEMA`), one row per hop name of the dataset."""
-    source = resources.files("beer_platform.core").joinpath("data/hop_alpha_acids.csv")
-    return pl.read_csv(source.read_bytes(), schema=REFERENCE_SCHEMA)
+    import polars as pl
+
+    return pl.read_csv(_source(), schema=reference_schema())
+
+
+@functools.cache
+def rows() -> tuple[dict[str, Any], ...]:
+    """The same table as plain rows (`COLUMNS`; an empty cell is None), read without polars."""
+    parsed = []
+    for row in csv.DictReader(io.StringIO(_source().decode("utf-8"))):
+        if tuple(row) != COLUMNS:
+            raise ValueError(f"hop reference columns {tuple(row)}, expected {COLUMNS}")
+        if row["kind"] not in KINDS:
+            raise ValueError(f"hop reference: unknown kind {row['kind']!r} for {row['name_in_dataset']!r}")
+        alpha = row["typical_alpha_acid_pct"]
+        parsed.append({
+            "name_in_dataset": row["name_in_dataset"],
+            "additions": int(row["additions"]),
+            "kind": row["kind"],
+            "variety": row["variety"] or None,
+            "typical_alpha_acid_pct": float(alpha) if alpha else None,
+        })  # fmt: skip
+    return tuple(parsed)
 
 
 # Bounded: a day of records repeats a few hundred names; the cache keeps the lake from normalising each.
@@ -64,7 +105,12 @@ def match_hop(name: str) -> HopMatch | None:
 
 def known_names() -> list[str]:
     """Every name the reference knows, as the dataset spells it, sorted case-insensitively."""
-    return sorted(reference()["name_in_dataset"], key=str.casefold)
+    return sorted((row["name_in_dataset"] for row in rows()), key=str.casefold)
+
+
+def names_of_kinds(kinds: frozenset[HopKind] | set[HopKind]) -> list[str]:
+    """The names (as the dataset spells them) of the given kinds, sorted case-insensitively."""
+    return sorted((row["name_in_dataset"] for row in rows() if row["kind"] in kinds), key=str.casefold)
 
 
 def alpha_acid_pct(variety: str) -> float:
@@ -81,7 +127,7 @@ def normalise(name: str) -> str:
 @functools.cache
 def _index() -> dict[str, HopMatch]:
     index: dict[str, HopMatch] = {}
-    for row in reference().iter_rows(named=True):
+    for row in rows():
         match = HopMatch(row["kind"], row["variety"], row["typical_alpha_acid_pct"])
         index[normalise(row["name_in_dataset"])] = match
         if row["kind"] == "hop":  # a variety's own name (not a blend's "a+b") is a name too
@@ -91,5 +137,4 @@ def _index() -> dict[str, HopMatch]:
 
 @functools.cache
 def _alpha_by_variety() -> dict[str, float]:
-    rows = reference().filter(pl.col("variety").is_not_null())
-    return dict(zip(rows["variety"], rows["typical_alpha_acid_pct"], strict=True))
+    return {row["variety"]: row["typical_alpha_acid_pct"] for row in rows() if row["variety"] is not None}

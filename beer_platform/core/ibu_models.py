@@ -1,8 +1,9 @@
 """The two IBU models served together: the card model and the recipe model, trained and compared.
 
-Pure: no Dagster, BentoML or AWS. `IBUModels` is what the model store holds (one saved model, so
-both are gated, saved, exported, built into the bento and deployed together, and "the model" of
-an answer is one tag): `card` is `training`'s pipeline over the fields of a beer's card
+Pure: no Dagster, BentoML or AWS. `IBUModels` is what training makes and evaluates; the model
+store holds its compiled form (`IBUModels.compiled`, `compiled_model.CompiledIBUModels`: numpy
+only, what the service loads), one saved model, so both are gated, saved, exported, built into
+the bento and deployed together, and "the model" of an answer is one tag. `card` is `training`'s pipeline over the fields of a beer's card
 (`features.FEATURES`), for clients that send no recipe; `recipe` is `recipe_model`'s, over the
 card fields plus the hop schedule, for records that carry `ingredients.hops`.
 
@@ -24,16 +25,17 @@ from sklearn.base import BaseEstimator
 from sklearn.pipeline import Pipeline
 
 from beer_platform.core import recipe_model, training
+from beer_platform.core.compiled_model import CARD, MODELS, RECIPE, CompiledIBUModels, compile_models
+from beer_platform.core.compiled_model import TINSETH_COLUMN as _TINSETH_COLUMN
 from beer_platform.core.group_folds import repeated_group_folds
 from beer_platform.core.training import SEED, TrainedModel, cross_validated, summarise
 
-CARD, RECIPE = "card", "recipe"
-MODELS: tuple[str, ...] = (CARD, RECIPE)
-_TINSETH_COLUMN = -len(recipe_model.RECIPE_FEATURE_NAMES) + recipe_model.RECIPE_FEATURE_NAMES.index("tinseth_ibu")
+__all__ = ["CARD", "MODELS", "RECIPE", "IBUModels", "TrainedModels", "train"]  # the names: compiled_model's
 
 
 class IBUModels(BaseEstimator):
-    """Both fitted pipelines. A scikit-learn estimator only so that BentoML's sklearn store keeps it."""
+    """Both fitted pipelines (a scikit-learn estimator, as the model store held it before it held
+    `compiled`). Answers as the service does, through scikit-learn."""
 
     def __init__(self, card: Pipeline | None = None, recipe: Pipeline | None = None) -> None:
         self.card = card
@@ -48,6 +50,10 @@ class IBUModels(BaseEstimator):
         `recipe_model.INPUT_COLUMNS`, from one pass of the features."""
         features = self.recipe.named_steps["features"].transform(X)
         return np.column_stack([self.recipe.named_steps["model"].predict(features), features[:, _TINSETH_COLUMN]])
+
+    def compiled(self) -> CompiledIBUModels:
+        """Both models as the service runs them: numpy arrays, no scikit-learn (the same answers)."""
+        return compile_models(self.card, self.recipe)
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -50,74 +49,37 @@ from sklearn.model_selection import RepeatedKFold
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
-from beer_platform.core import tinseth
+from beer_platform.core.compiled_model import (
+    BOILED_STAGES, RECIPE_FEATURE_NAMES, STAGES, recipe_row_features,
+)  # fmt: skip
 from beer_platform.core.features import FEATURES, NUMERIC_FEATURES
 from beer_platform.core.group_folds import repeated_group_folds
-from beer_platform.core.hop_reference import HOP_KINDS
+from beer_platform.core.model_inputs import (
+    HOPS_COLUMN as _HOPS, INPUT_COLUMNS, OG_COLUMN as _OG, VOLUME_COLUMN as _VOLUME, Hop, as_rows, input_row,
+    model_hops, recipe_rows,
+)  # fmt: skip
 from beer_platform.core.recipe_tables import hop_additions
-from beer_platform.core.recipes import HopAddition, Recipe, RecipeError, parse_recipe
 from beer_platform.core.training import (
     CV_REPEATS, CV_SPLITS, SEED, BeerFeatures, FastExtraTreesRegressor, Log1pTargetRegressor, TrainedModel,
     cross_validated, single_row_predict_ms, summarise,
 )  # fmt: skip
 
+__all__ = [  # the inputs and feature names live in model_inputs and compiled_model (no sklearn there)
+    "BOILED_STAGES", "INPUT_COLUMNS", "RECIPE_FEATURE_NAMES", "STAGES", "Hop", "as_matrix", "as_rows",
+    "input_row", "model_hops",
+]  # fmt: skip
+
 N_TREES = 100  # the figures above are for this forest, whatever the card model's becomes
-INPUT_COLUMNS: list[str] = [*FEATURES, "volume_litres", "hops"]
-_OG, _VOLUME, _HOPS = FEATURES.index("target_og"), len(FEATURES), len(FEATURES) + 1
-# Boil stages by minutes, named as PunkAPI's `add` words: 45 minutes or more of boil bitters
-# (start), 15-45 gives flavour (middle), under 15 aroma (end, flame out, whirlpool, 0, mash);
-# dry hops are added cold.
-STAGES: tuple[str, ...] = ("start", "middle", "end", "dry_hop")
-BOILED_STAGES = STAGES[:3]
-RECIPE_FEATURE_NAMES: list[str] = [
-    *(f"hop_grams_per_litre_{stage}" for stage in STAGES),
-    "tinseth_ibu",
-    "log1p_tinseth_ibu",
-    *(f"tinseth_ibu_{stage}" for stage in BOILED_STAGES),
-]
 _LOG_TINSETH = RECIPE_FEATURE_NAMES.index("log1p_tinseth_ibu")
 # A name word would have to be in infinitely many training names: the card numbers only.
 _NO_NAME_WORDS = math.inf
 _PUNKAPI_BATCH_LITRES = 20.0  # every recipe in the dataset
 
-Hop = tuple[float, float, float, bool]  # alpha-acid %, grams, boil minutes, dry hop
-
 
 # --- input ---------------------------------------------------------------------------------------
 
 
-def model_hops(additions: Iterable[HopAddition]) -> tuple[Hop, ...]:
-    """What the model sees of a recipe's additions: each hop, blend or extract (non-hops left out).
-    A name the reference did not match is a ValueError: it must never count as 0 IBU."""
-    hops = []
-    for addition in additions:
-        if addition.kind is None:
-            raise ValueError(f"hop {addition.name!r} matches nothing in the hop reference")
-        if addition.kind in HOP_KINDS:
-            alpha = tinseth.addition_alpha_pct(addition.kind, addition.variety)
-            hops.append((alpha, float(addition.grams), float(addition.boil_minutes), addition.dry_hop))
-    return tuple(hops)
-
-
-def as_matrix(records: Sequence[Mapping[str, Any]]) -> np.ndarray:
-    """The pipeline's input from request or PunkAPI records (card fields, optional `volume` and
-    `ingredients.hops`). `RecipeError` lists every problem of every record, as `[i].path`."""
-    rows: list[list[Any]] = []
-    problems: list[tuple[str, str]] = []
-    for index, record in enumerate(records):
-        try:
-            rows.append(input_row(record, parse_recipe(record, path=f"[{index}]")))
-        except RecipeError as error:
-            problems.extend(error.problems)
-    if problems:
-        raise RecipeError(problems)
-    return as_rows(rows)
-
-
-def input_row(record: Mapping[str, Any], recipe: Recipe) -> list[Any]:
-    """One row of `INPUT_COLUMNS`: the record's card fields and its parsed recipe (`parse_recipe`)."""
-    hops = None if recipe.hops is None else model_hops(recipe.hops)
-    return [*(record.get(field) for field in FEATURES), recipe.volume_litres, hops]
+as_matrix = recipe_rows  # the pipeline's input from request or PunkAPI records (`model_inputs.recipe_rows`)
 
 
 def lake_matrix(beers: pl.DataFrame, beer_hops: pl.DataFrame, recipes: pl.DataFrame) -> np.ndarray:
@@ -135,14 +97,6 @@ def lake_matrix(beers: pl.DataFrame, beer_hops: pl.DataFrame, recipes: pl.DataFr
             raise ValueError(f"beer {beer_id}: {error}") from None
         rows.append([*(beer[field] for field in FEATURES), volumes.get(beer_id), hops])
     return as_rows(rows)
-
-
-def as_rows(rows: list[list[Any]]) -> np.ndarray:
-    """`input_row`s as the pipeline's input matrix."""
-    matrix = np.empty((len(rows), len(INPUT_COLUMNS)), dtype=object)
-    for i, row in enumerate(rows):
-        matrix[i, :] = row  # cell by cell, so that a tuple of hops stays one cell
-    return matrix
 
 
 def hop_schedule_groups(X: np.ndarray) -> np.ndarray:
@@ -193,17 +147,7 @@ class RecipeFeatures(TransformerMixin, BaseEstimator):
         return np.array([*self.card_.get_feature_names_out(), *RECIPE_FEATURE_NAMES], dtype=object)
 
     def _recipe(self, row: np.ndarray) -> list[float]:
-        litres = self.volume_median_ if row[_VOLUME] is None else float(row[_VOLUME])
-        gravity = (self.og_median_ if row[_OG] is None else float(row[_OG])) / 1000.0
-        grams = dict.fromkeys(STAGES, 0.0)
-        ibu = dict.fromkeys(BOILED_STAGES, 0.0)
-        for alpha, weight, minutes, dry_hop in row[_HOPS] or ():
-            stage = "dry_hop" if dry_hop else "start" if minutes >= 45 else "middle" if minutes >= 15 else "end"
-            grams[stage] += weight / litres
-            if not dry_hop:
-                ibu[stage] += tinseth.addition_ibu(alpha, weight, litres, gravity, minutes)
-        total = sum(ibu.values())
-        return [*grams.values(), total, math.log1p(total), *ibu.values()]
+        return recipe_row_features(row, self.volume_median_, self.og_median_)
 
 
 class TinsethFeature(RecipeFeatures):

@@ -22,7 +22,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import re
 import time
 import warnings
 from collections import Counter
@@ -41,6 +40,7 @@ from sklearn.model_selection import RepeatedKFold, train_test_split
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
+from beer_platform.core.compiled_model import card_features, tokens
 from beer_platform.core.features import FEATURES, NUMERIC_FEATURES, TARGET
 
 SEED = 42
@@ -50,11 +50,6 @@ SPLIT_TEST_SIZE = 0.3
 SPLIT_SEED = 42
 N_TREES = 100
 MIN_NAME_DF = 2  # a name word must occur in this many training names to become a feature
-
-# Name words of 3+ letters/digits cut to 5 characters ("hopped" -> "hoppe", "imperial" -> "imper"):
-# 1-2 character tokens ("ab", "w", "b", "is") were noise in the CV, and the cut merges word forms.
-_TOKEN = re.compile(r"[a-z0-9]{3,}")
-_STEM = 5
 
 
 # --- input ---------------------------------------------------------------------------------------
@@ -75,16 +70,13 @@ def target(rows: pl.DataFrame) -> np.ndarray:
     return rows[TARGET].to_numpy().astype(np.float64)
 
 
-def _tokens(name: Any) -> set[str]:
-    return {word[:_STEM] for word in _TOKEN.findall(name.lower())} if isinstance(name, str) else set()
-
-
 # --- the pipeline --------------------------------------------------------------------------------
 
 
 class BeerFeatures(TransformerMixin, BaseEstimator):
     """Object rows of `FEATURES` -> floats: the 6 numbers (nulls -> training medians), 3 derived
-    ones, and one 0/1 column per name word seen in >= `min_df` training names."""
+    ones, and one 0/1 column per name word seen in >= `min_df` training names (the transform is
+    `compiled_model.card_features`, which the served model runs too)."""
 
     def __init__(self, min_df: int = MIN_NAME_DF) -> None:
         self.min_df = min_df
@@ -96,7 +88,7 @@ class BeerFeatures(TransformerMixin, BaseEstimator):
             warnings.simplefilter("ignore", RuntimeWarning)
             medians = np.nanmedian(numbers, axis=0) if len(numbers) else np.full(numbers.shape[1], np.nan)
         self.medians_ = np.where(np.isnan(medians), 0.0, medians)
-        counts = Counter(token for name in matrix[:, 0] for token in _tokens(name))
+        counts = Counter(token for name in matrix[:, 0] for token in tokens(name))
         kept = sorted(token for token, count in counts.items() if count >= self.min_df)
         self.vocabulary_ = {token: i for i, token in enumerate(kept)}
         self.n_features_in_ = len(FEATURES)
@@ -104,21 +96,7 @@ class BeerFeatures(TransformerMixin, BaseEstimator):
 
     def transform(self, X: Any) -> np.ndarray:
         check_is_fitted(self, "vocabulary_")
-        matrix = as_matrix(X)
-        numbers = _numbers(matrix)
-        numbers = np.where(np.isnan(numbers), self.medians_, numbers)
-        _, fg, og, ebc, _, _ = numbers.T
-        gravity_drop = og - fg  # sugar fermented out: the body left for bitterness to balance
-        derived = np.column_stack(
-            [gravity_drop, gravity_drop / np.maximum(og - 1000.0, 1.0), np.log1p(np.maximum(ebc, 0.0))]
-        )
-        words = np.zeros((len(matrix), len(self.vocabulary_)))
-        for row, name in enumerate(matrix[:, 0]):
-            for token in _tokens(name):
-                column = self.vocabulary_.get(token)
-                if column is not None:
-                    words[row, column] = 1.0
-        return np.hstack([numbers, derived, words])
+        return card_features(as_matrix(X), self.medians_, self.vocabulary_)
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         check_is_fitted(self, "vocabulary_")

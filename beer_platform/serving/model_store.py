@@ -1,4 +1,8 @@
-"""The IBU model in the BentoML model store: save a trained pipeline, read what is current.
+"""The IBU model in the BentoML model store: save the trained models, load them, read what is current.
+
+What is stored is the compiled form (`core.compiled_model.CompiledIBUModels`: numpy arrays and
+plain Python), pickled as `saved_model.pkl` in the model's directory: loading it imports no
+scikit-learn, scipy or polars (in the Lambda image those took ~2 s of a ~5 s init).
 
 The store is `$BENTOML_HOME/models` (default `~/bentoml`; the Makefile sets `.bentoml/` in the
 checkout). BentoML reads BENTOML_HOME lazily, the first time anything touches the store in a
@@ -8,26 +12,32 @@ does not fix it).
 
 from __future__ import annotations
 
+import pickle
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import bentoml
+import numpy as np
 from bentoml.exceptions import NotFound
-from beer_platform.core import recipe_model
-from beer_platform.core.features import FEATURES
-from beer_platform.core.ibu_models import CARD, MODELS, RECIPE, IBUModels
+from beer_platform.core.compiled_model import CARD, MODELS, RECIPE, CompiledIBUModels
+from beer_platform.core.model_inputs import FEATURES, INPUT_COLUMNS
 from beer_platform.serving import MODEL_NAME
+
+if TYPE_CHECKING:
+    from beer_platform.core.ibu_models import IBUModels
+
+MODEL_FILE = "saved_model.pkl"  # the name bentoml.sklearn used: a pickle of the stored object
 
 
 def save_model(
-    models: IBUModels,
+    models: IBUModels | CompiledIBUModels,
     metrics: dict[str, dict[str, float]],
     data_version: str,
     extra_metadata: dict[str, Any] | None = None,
 ) -> str:
-    """Save both models (`core.ibu_models.IBUModels`) as a new version of `ibu_model`; returns its
-    tag ("ibu_model:<version>").
+    """Save both models as a new version of `ibu_model`, compiled (`IBUModels.compiled`, unless
+    they are already); returns its tag ("ibu_model:<version>").
 
     The metadata carries each model's evaluation metrics (`{"card": {...}, "recipe": {...}}`),
     the training data's version (content hash) and each model's input columns, so the current
@@ -36,12 +46,26 @@ def save_model(
     metadata: dict[str, Any] = {
         "metrics": {model: {name: float(value) for name, value in values.items()} for model, values in metrics.items()},
         "data_version": data_version,
-        "inputs": {CARD: list(FEATURES), RECIPE: list(recipe_model.INPUT_COLUMNS)},
+        "inputs": {CARD: list(FEATURES), RECIPE: list(INPUT_COLUMNS)},
         **(extra_metadata or {}),
     }
     labels = {"task": "regression", "target": "ibu", "models": "+".join(MODELS), "data_version": data_version[:12]}
-    saved = bentoml.sklearn.save_model(MODEL_NAME, models, labels=labels, metadata=metadata)
+    compiled = models if isinstance(models, CompiledIBUModels) else models.compiled()
+    context = bentoml.models.ModelContext(framework_name="numpy", framework_versions={"numpy": np.__version__})
+    with bentoml.models.create(MODEL_NAME, labels=labels, metadata=metadata, context=context) as saved:
+        with open(saved.path_of(MODEL_FILE), "wb") as file:
+            pickle.dump(compiled, file, protocol=pickle.HIGHEST_PROTOCOL)
     return str(saved.tag)
+
+
+def load_models(model: Any) -> CompiledIBUModels:
+    """The stored models of `model` (a `bentoml.models.BentoModel`, a stored `Model`, or a tag)."""
+    stored = bentoml.models.get(model) if isinstance(model, str) else model
+    with open(stored.path_of(MODEL_FILE), "rb") as file:
+        loaded = pickle.load(file)
+    if not isinstance(loaded, CompiledIBUModels):
+        raise TypeError(f"{stored.tag} holds a {type(loaded).__name__}, not compiled IBU models: train again")
+    return loaded
 
 
 def stored_metrics(info: dict[str, Any] | None) -> dict[str, dict[str, float]] | None:

@@ -1,10 +1,10 @@
 """The HTTP contract: request and response models, and parsing a raw body into model inputs.
 
-Pure pydantic v2 and `core`, shared by the BentoML service and the bare benchmark app so both
+Pure pydantic v2 and `core` (no polars or scikit-learn: the Lambda imports this), shared by the BentoML service and the bare benchmark app so both
 validate alike.
 
 `/predict`: a bare JSON list of 1..`MAX_BATCH` beers (the original project's shape). Each beer must
-carry every field of `features.FEATURES` (a missing key is an error: a misspelt "pH" must not
+carry every field of `model_inputs.FEATURES` (a missing key is an error: a misspelt "pH" must not
 silently become "unknown"); `null` means unknown and is allowed for every field, since the
 dataset itself has nulls and the model fills them in. Optionally a beer carries its recipe in
 PunkAPI's shape: `volume` ({"value": 20, "unit": "litres"}) and `ingredients.hops` (a list of
@@ -41,10 +41,10 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, WithJsonSchema
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from beer_platform.core import hop_reference, recipe_model, tinseth
-from beer_platform.core.features import FEATURES
+from beer_platform.core import hop_reference, model_inputs, tinseth
+from beer_platform.core.compiled_model import CARD, RECIPE, CompiledIBUModels
 from beer_platform.core.hop_reference import HOP_KINDS
-from beer_platform.core.ibu_models import CARD, RECIPE, IBUModels
+from beer_platform.core.model_inputs import FEATURES
 from beer_platform.core.recipes import (
     ADD_STAGES, MASS_UNITS, MAX_BOIL_MINUTES, MAX_GRAMS, MAX_LITRES, MIN_LITRES, NON_MASS_UNITS, VOLUME_UNITS,
     Recipe, RecipeError, parse_recipe,
@@ -73,9 +73,8 @@ _MINUTES_PATTERN = r"^(300|[12][0-9]{2}|[1-9]?[0-9])( ?min(ute)?s?)?$"  # 0 to M
 assert MAX_BOIL_MINUTES == 300
 TIMED_ADDS = [spelling for stage, (minutes, _) in ADD_STAGES.items() if minutes is not None for spelling in _spellings(stage)]
 UNTIMED_ADDS = [spelling for stage, (minutes, _) in ADD_STAGES.items() if minutes is None for spelling in _spellings(stage)]
-_REFERENCE = hop_reference.reference()
-HOP_NAMES = sorted(_REFERENCE.filter(_REFERENCE["kind"].is_in(list(HOP_KINDS)))["name_in_dataset"], key=str.casefold)
-OTHER_NAMES = sorted(_REFERENCE.filter(_REFERENCE["kind"] == "not_a_hop")["name_in_dataset"], key=str.casefold)
+HOP_NAMES = hop_reference.names_of_kinds(HOP_KINDS)
+OTHER_NAMES = hop_reference.names_of_kinds({"not_a_hop"})
 
 
 def _amount(units: list[str], maximum: float | None, description: str) -> dict[str, Any]:
@@ -213,8 +212,8 @@ class PredictResponse(BaseModel):
 class PredictBatch:
     """A parsed /predict body: each model's input rows and, per beer in order, which one answers."""
 
-    card: np.ndarray  # rows of features.FEATURES
-    recipe: np.ndarray  # rows of recipe_model.INPUT_COLUMNS
+    card: np.ndarray  # rows of model_inputs.FEATURES
+    recipe: np.ndarray  # rows of model_inputs.INPUT_COLUMNS
     answered_by: list[str]  # CARD or RECIPE per beer; the i-th of a kind is that kind's i-th row
 
 
@@ -233,16 +232,16 @@ def parse_predict(body: bytes | str) -> PredictBatch:
             card_rows.append(card)
             answered_by.append(CARD)
         else:
-            recipe_rows.append(recipe_model.input_row(dict(zip(FEATURES, card, strict=True)), recipe))
+            recipe_rows.append(model_inputs.input_row(dict(zip(FEATURES, card, strict=True)), recipe))
             answered_by.append(RECIPE)
     if problems:
         raise recipe_error(problems)
     card_matrix = np.array(card_rows, dtype=object).reshape(len(card_rows), len(FEATURES))
-    return PredictBatch(card_matrix, recipe_model.as_rows(recipe_rows), answered_by)
+    return PredictBatch(card_matrix, model_inputs.as_rows(recipe_rows), answered_by)
 
 
 def predictions(batch: PredictBatch, card: np.ndarray, recipe: np.ndarray) -> list[Prediction]:
-    """The answer to `batch`, in order, from each model's output for its rows (`IBUModels.predict_card`
+    """The answer to `batch`, in order, from each model's output for its rows (`CompiledIBUModels.predict_card`
     and `predict_recipe`: IBU and Tinseth estimate)."""
     rows = {CARD: iter(card), RECIPE: iter(recipe)}
     answered = []
@@ -255,7 +254,7 @@ def predictions(batch: PredictBatch, card: np.ndarray, recipe: np.ndarray) -> li
     return answered
 
 
-def predict_now(models: IBUModels, batch: PredictBatch) -> list[Prediction]:
+def predict_now(models: CompiledIBUModels, batch: PredictBatch) -> list[Prediction]:
     """`predictions` with each model called at once on its rows (no batching across requests)."""
     card = models.predict_card(batch.card) if len(batch.card) else batch.card
     recipe = models.predict_recipe(batch.recipe) if len(batch.recipe) else batch.recipe

@@ -12,7 +12,9 @@
 Requests and errors: see `schemas`; the OpenAPI document at `/docs.json` is `openapi`'s. BentoML
 adds `/healthz`, `/livez`, `/readyz`, `/metrics` and Swagger UI at `/`. The newest `ibu_model`
 in the model store ($BENTOML_HOME) when the process starts is served (both of its models);
-restart to pick up a newer one.
+restart to pick up a newer one. The models are served compiled (`core.compiled_model`: numpy
+arrays, the same answers as the scikit-learn pipelines): nothing here imports scikit-learn,
+scipy or polars, which were most of the Lambda's cold start.
 """
 
 from __future__ import annotations
@@ -33,8 +35,9 @@ from starlette.responses import Response
 from starlette.applications import Starlette
 from starlette.routing import Route
 
-from beer_platform.core.ibu_models import CARD, RECIPE, IBUModels
+from beer_platform.core.compiled_model import CARD, RECIPE, CompiledIBUModels
 from beer_platform.serving import MODEL_NAME
+from beer_platform.serving.model_store import load_models
 from beer_platform.serving.microbatch import MicroBatcher
 from beer_platform.serving.openapi import DocumentedService
 from beer_platform.serving.schemas import (
@@ -50,7 +53,10 @@ from beer_platform.serving.schemas import (
 #   64-client burst it held a lone client's requests ~15 ms each (63 requests/s): it learns how
 #   long to wait once, at start-up. `microbatch.MicroBatcher` never waits;
 # - gc.freeze() after start-up: full collections walked the whole heap (BentoML, scikit-learn,
-#   the model), 110-200 ms pauses every second or so under load: p99 140-210 -> 20-35 ms;
+#   the model), 110-200 ms pauses every second or so under load: p99 140-210 -> 20-35 ms. A full
+#   collection first frees start-up garbage (~8,000 objects of ~190,000) but costs 0.15-0.35 s
+#   here, 0.5-1.0 s in the Lambda container on a loaded machine: the Lambda handler, which turns
+#   the collector off for its init, skips it (see deployment/handler.py) and freezes that garbage;
 # - GC_THRESHOLDS after the freeze: requests leave few objects behind (~8 tracked ones each), but
 #   at Python's default (700, 10, 10) the collector still ran ~50 times a second at 16 clients:
 #   ~0.57 s of GC per 10 s of load (gen0 0.38, gen1 0.10, two full passes 0.09), pauses up to 14 ms
@@ -192,7 +198,7 @@ class IBUModelService:
         stored = self.model_ref  # on an instance: the stored model "latest" resolved to, at start
         self.model_tag = PredictOutput.model_tag = str(stored.tag)
         logging.getLogger("bentoml._internal.server.http_app").addFilter(_ClientErrorsAsInfo())
-        self.models: IBUModels = bentoml.sklearn.load_model(stored)
+        self.models: CompiledIBUModels = load_models(stored)  # numpy only: no scikit-learn to import
         example = parse_predict(json.dumps(EXAMPLE_REQUEST))
         self.models.predict_card(example.card)  # first calls are slower
         self.models.predict_recipe(example.recipe)
@@ -200,7 +206,8 @@ class IBUModelService:
             CARD: MicroBatcher(self.models.predict_card, inline_rows=INLINE_ROWS, max_rows=MAX_BATCH),
             RECIPE: MicroBatcher(self.models.predict_recipe, inline_rows=INLINE_ROWS, max_rows=MAX_BATCH),
         }
-        gc.collect()
+        if gc.isenabled():  # a host that turned the collector off for its start-up (the Lambda handler) skips it
+            gc.collect()
         gc.freeze()  # what is loaded now lives as long as the process: keep it out of GC passes
         gc.set_threshold(*GC_THRESHOLDS)
 

@@ -123,6 +123,31 @@ print(json.dumps({"task": write("/var/task/x"), "root": write("/x"), "tmp": writ
         assert function.sandboxes_started == 2  # ... and a fresh one answers
 
 
+MAPPED_PACKAGES = """
+import json
+site = "/usr/local/lib/python3.11/dist-packages/"
+paths = {line.split(None, 5)[5].strip() for line in open("/proc/1/maps") if len(line.split(None, 5)) == 6}
+print(json.dumps(sorted({path[len(site):].split("/")[0] for path in paths if path.startswith(site)})))
+"""
+
+
+def test_the_running_function_has_loaded_no_scikit_learn_scipy_or_polars(engine, image):
+    # the runtime's own process (PID 1: python -m awslambdaric), after answering both models: a
+    # package imported there has its compiled extensions mapped into it
+    with WarmFunction(engine, image.ref, FunctionConfig()) as function:
+        recipe = {**BUZZ, "volume": {"value": 20, "unit": "litres"}, "ingredients": {"hops": [
+            {"name": "Fuggles", "amount": {"value": 25, "unit": "grams"}, "add": "start"}]}}  # fmt: skip
+        answer = function.invoke(function_url_event("POST", "/predict", [BUZZ, recipe]))
+        assert answer["statusCode"] == 200, answer
+        assert [p["model"] for p in json.loads(answer["body"])["predictions"]] == ["card", "recipe"]
+        looked = function.sandbox.exec("/usr/bin/python3.11", "-c", MAPPED_PACKAGES)
+        assert looked.returncode == 0, looked.stderr
+        mapped = set(json.loads(looked.stdout))
+    assert {"numpy", "pydantic_core"} <= mapped  # what it does load shows up
+    training = ("sklearn", "scikit_learn", "scipy", "polars")  # scikit_learn.libs, _polars_runtime_32 too
+    assert not {name for name in mapped if name.split(".")[0].lstrip("_").startswith(training)}
+
+
 def test_a_call_past_the_function_timeout_replaces_the_container(engine, image):
     with WarmFunction(engine, image.ref, FunctionConfig(timeout_s=0.001)) as function:
         assert function.invoke(function_url_event("GET", "/healthz"))["statusCode"] == 200  # init has its own limit
