@@ -45,7 +45,7 @@ import polars as pl
 from benchmarks.machine import describe_machine, peak_rss_mib
 from beer_platform.core import raw_format
 from beer_platform.core.cleaning import read_raw_parts
-from beer_platform.core.tables import BEERS, BUILDERS, TableBuilder, data_schema_of
+from beer_platform.core.tables import BEERS, BUILDERS, DayRows, TableBuilder, data_schema_of
 from beer_platform.stages.raw import BATCH_RECORDS as LANDING_BATCH_RECORDS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -62,6 +62,7 @@ GOAL_PEAK_MIB, GOAL_OF_FLOOR = 1024, 2.0
 MODES = ("tables", "beers", "floor")
 # The recipe tables parse each distinct recipe once; this size's day has none in common (worst case).
 DISTINCT_RECIPES_SIZE = 100_000
+ATTENUATION_SLOT = "__attenuation__"  # a record's own attenuation_level, in place of its beer's
 BUILDERS_OF = {"tables": BUILDERS, "beers": (BEERS,)}
 
 
@@ -79,12 +80,11 @@ def write_raw_zone(records: int, directory: Path, distinct_recipes: bool = False
     tails = []
     for beer in beers:
         if distinct_recipes:
-            beer = {**beer, "attenuation_level": "{attenuation}"}
+            beer = {**beer, "attenuation_level": ATTENUATION_SLOT}
         text = json.dumps(beer, ensure_ascii=False)
         head = f'{{"id": {beer["id"]}'
         assert text.startswith(head + ","), "the API puts id first"
-        tails.append(text[len(head) :].replace("{", "{{").replace("}", "}}").replace('"{{attenuation}}"', "{attenuation}")
-                     if distinct_recipes else text[len(head) :])
+        tails.append(text[len(head) :])
     ids: list[int] = []
     for start in range(0, records, PART_RECORDS):
         compressor = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, 31)  # 31: gzip container
@@ -99,7 +99,7 @@ def write_raw_zone(records: int, directory: Path, distinct_recipes: bool = False
                         beer_id, tail = i - i // DUPLICATE_EVERY + 1, tails[i % len(tails)]
                     ids.append(beer_id)
                     if distinct_recipes:
-                        tail = tail.format(attenuation=50 + i / 1e6)
+                        tail = tail.replace(f'"{ATTENUATION_SLOT}"', str(50 + i / 1e6))
                     lines.append(
                         f'{{"shard_id": "shardId-00000000000{(start // PART_RECORDS) % 2}", '
                         f'"sequence_number": "{FIRST_SEQUENCE + i * 1000}", '
@@ -117,7 +117,8 @@ def write_raw_zone(records: int, directory: Path, distinct_recipes: bool = False
 def clean(parts: list[Path], builders: tuple[TableBuilder, ...]) -> tuple[int, dict[str, pl.DataFrame]]:
     """The day's raw parts parsed once, then every builder's table: rejects and the tables."""
     raw = read_raw_parts((part.read_bytes() for part in parts), data_schema=data_schema_of(builders))
-    built = {builder.spec.name: builder.build(raw) for builder in builders}
+    day = DayRows(raw)
+    built = {builder.spec.name: builder.build(day) for builder in builders}
     return sum(table.rejected.height for table in built.values()), {name: t.rows for name, t in built.items()}
 
 

@@ -2,22 +2,21 @@
 (`TableBuilder`). Pure: no I/O.
 
 A day is cleaned by parsing its raw parts once, with `data` read as the union of the builders'
-`data_schema`s, and handing the envelope rows to every builder. Each builder's table is one
+`data_schema`s, and handing the envelope rows (`DayRows`) to every builder. Each builder's table is one
 Parquet partition per ingestion day under its own prefix, published as its own Glue table by
 `stages.catalog` from its spec alone. Adding a table is adding a builder and its spec here.
 
 The tables: `beers` (the 9 published fields), `beer_hops` (one row per hop addition of each
 beer's latest record, matched to the hop reference) and `recipes` (one row per beer: volumes,
 attenuation). The three share their work: latest-wins (`cleaning.clean_beers`) and the recipe
-parse (`recipe_tables`) run once per day's rows, whichever builder asks first (`_once_per_day`).
+parse (`recipe_tables`) run once per day, whichever builder asks first (`DayRows`).
 """
 
 from __future__ import annotations
 
-import weakref
+import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, TypeVar
 
 import polars as pl
 
@@ -52,36 +51,25 @@ class BuiltTable:
 class TableBuilder:
     spec: TableSpec
     data_schema: pl.Schema  # the fields of each envelope's `data` that `build` reads
-    build: Callable[[pl.DataFrame], BuiltTable]  # a day's envelope rows -> the day's table
+    build: Callable[[DayRows], BuiltTable]  # a day's envelope rows -> the day's table
 
 
-T = TypeVar("T")
+@dataclass
+class DayRows:
+    """A day's envelope rows, parsed once, with the work the builders share done once, when a
+    builder first asks for it: latest-wins (`beers` and the recipe tables keep the same records)
+    and the recipe parse (`beer_hops` and `recipes` are two views of it)."""
 
+    raw: pl.DataFrame
 
-def _once_per_day(step: Callable[[pl.DataFrame], T]) -> Callable[[pl.DataFrame], T]:
-    """`step` memoized on the last envelope rows it was given (by identity, held weakly, and
-    forgotten with them): builders sharing a step run it once per day cleaned."""
-    memo: dict[str, Any] = {}
+    @functools.cached_property
+    def latest(self) -> CleaningResult:
+        return clean_beers(self.raw)
 
-    def run(raw: pl.DataFrame) -> T:
-        held = memo.get("raw")
-        if held is not None and held() is raw:
-            return memo["result"]
-        result = step(raw)
-        memo.clear()
-        memo.update(raw=weakref.ref(raw, lambda _: memo.clear()), result=result)
-        return result
-
-    return run
-
-
-_latest_wins: Callable[[pl.DataFrame], CleaningResult] = _once_per_day(clean_beers)
-
-
-@_once_per_day
-def _recipes_of(raw: pl.DataFrame) -> RecipeTables:
-    """The recipe tables of each beer's latest record (the one `beers` keeps)."""
-    return recipe_tables_of_source(_latest_wins(raw).recipe_source)
+    @functools.cached_property
+    def recipes(self) -> RecipeTables:
+        """The recipe tables of each beer's latest record (the one `beers` keeps)."""
+        return recipe_tables_of_source(self.latest.recipe_source)
 
 
 def lake_schema(schema: pl.Schema) -> pl.Schema:
@@ -89,19 +77,17 @@ def lake_schema(schema: pl.Schema) -> pl.Schema:
     return pl.Schema({name: pl.String if isinstance(dtype, pl.Enum) else dtype for name, dtype in schema.items()})
 
 
-def _beers(raw: pl.DataFrame) -> BuiltTable:
-    result = _latest_wins(raw)
-    return BuiltTable(result.beers, result.rejected)
+def _beers(day: DayRows) -> BuiltTable:
+    return BuiltTable(day.latest.beers, day.latest.rejected)
 
 
-def _beer_hops(raw: pl.DataFrame) -> BuiltTable:
+def _beer_hops(day: DayRows) -> BuiltTable:
     # A recipe that cannot be read is rejected once, with its reason, by `recipes`.
-    return BuiltTable(_recipes_of(raw).beer_hops.cast(dict(BEER_HOPS.spec.schema)), REJECTED_SCHEMA.to_frame())
+    return BuiltTable(day.recipes.beer_hops.cast(dict(BEER_HOPS.spec.schema)), REJECTED_SCHEMA.to_frame())
 
 
-def _recipe_rows(raw: pl.DataFrame) -> BuiltTable:
-    tables = _recipes_of(raw)
-    return BuiltTable(tables.recipes, tables.rejected)
+def _recipe_rows(day: DayRows) -> BuiltTable:
+    return BuiltTable(day.recipes.recipes, day.recipes.rejected)
 
 
 BEERS = TableBuilder(

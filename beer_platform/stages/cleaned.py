@@ -16,7 +16,7 @@ import polars as pl
 from beer_platform.aws import s3 as s3_ops
 from beer_platform.core import object_keys
 from beer_platform.core.cleaning import read_raw_parts
-from beer_platform.core.tables import BUILDERS, TableBuilder, data_schema_of
+from beer_platform.core.tables import BUILDERS, DayRows, TableBuilder, data_schema_of
 
 
 class NothingLandedError(LookupError):
@@ -62,9 +62,10 @@ def clean_day(
     blobs = (s3_ops.get_bytes(s3, raw_bucket, part.key) or b"" for part in parts)  # fetched as parsed
     raw = read_raw_parts(blobs, data_schema=data_schema_of(builders))
     report = DayReport(day=day, raw_parts=len(parts), raw_records=raw.height)
+    day_rows = DayRows(raw)
     for builder in builders:
         spec = builder.spec
-        result = builder.build(raw)
+        result = builder.build(day_rows)
         key = object_keys.table_part_key(spec.prefix, day)
         s3.put_object(Bucket=cleaned_bucket, Key=key, Body=to_parquet(result.rows),
                       Metadata={"rows": str(result.rows.height), "raw-parts": str(len(parts))})  # fmt: skip
