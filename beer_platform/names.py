@@ -34,7 +34,7 @@ class ResourceNames:
         return asdict(self)
 
     def glue_table_of(self, table: str) -> str:
-        """The Glue name of the cleaned table `table` (a `core.tables.TableSpec` name): `beers` is
+        """The Glue name of the cleaned table `table` (a `lake.tables.TableSpec` name): `beers` is
         `glue_table`, any other `glue_<table>_table`."""
         return self.glue_table if table == "beers" else getattr(self, f"glue_{table}_table")
 

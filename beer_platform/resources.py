@@ -1,4 +1,4 @@
-"""Dagster resources: configuration plus a client, nothing more. The logic lives in aws/ and core/."""
+"""Dagster resources: configuration plus a client, nothing more. The logic lives in aws/, stages/ and the domain rooms."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pydantic import PrivateAttr
 
 from beer_platform.aws.clients import AwsClients
 from beer_platform.aws.query import AthenaQuery, DuckDBGlueQuery, QueryResult
-from beer_platform.core.tables import BUILDERS
+from beer_platform.lake.tables import BUILDERS
 from beer_platform.deployment.base_image import PRODUCTION_BASE
 from beer_platform.names import ResourceNames
 from beer_platform.punkapi_client import PunkAPIClient

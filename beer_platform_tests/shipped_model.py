@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import argparse
 
-from beer_platform.core import ibu_models, recipe_model, training
-from beer_platform.core.features import training_rows
-from beer_platform.core.recipe_tables import recipe_tables
+from beer_platform.lake.recipe_tables import recipe_tables
 from beer_platform.local.punkapi_replica import load_beers
 from beer_platform.serving import model_store
+from beer_platform.training import card_model, ibu_models, recipe_model
+from beer_platform.training.rows import data_version, target, training_rows
 from beer_platform_tests.beer_frames import shipped_beers
 
 
@@ -19,7 +19,7 @@ def shipped_models() -> ibu_models.IBUModels:
     rows, _ = training_rows(shipped_beers())
     tables = recipe_tables(load_beers())
     X = recipe_model.lake_matrix(rows, tables.beer_hops, tables.recipes)
-    return ibu_models.IBUModels(training.fit(rows), recipe_model.fit(X, training.target(rows)))
+    return ibu_models.IBUModels(card_model.fit(rows), recipe_model.fit(X, target(rows)))
 
 
 def save_shipped_model(evaluate: bool) -> str:
@@ -31,7 +31,7 @@ def save_shipped_model(evaluate: bool) -> str:
         models, metrics = trained.models, trained.metrics
     else:
         models, metrics = shipped_models(), {name: {"rows": float(rows.height)} for name in ibu_models.MODELS}
-    return model_store.save_model(models, metrics, ibu_models.data_version(beers, tables.beer_hops, tables.recipes),
+    return model_store.save_model(models.compiled(), metrics, data_version(beers, tables.beer_hops, tables.recipes),
                                   extra_metadata={"training_rows": counts, "source": "shipped dataset"})  # fmt: skip
 
 

@@ -55,12 +55,12 @@ def test_every_asset_says_who_owns_it_what_it_is_and_its_version(graph):
 def test_code_versions_follow_the_code_that_computes_each_asset(graph, monkeypatch):
     fn = ibu_model.op.compute_fn.decorated_fn
     used = code_version.computed_by(fn)
-    assert "beer_platform.core.training" in used and "beer_platform.stages.catalog" in used
+    assert "beer_platform.training.card_model" in used and "beer_platform.stages.catalog" in used
     assert "beer_platform.stages.raw" not in used  # another stage's code is not the model's
     assert graph.get(dg.AssetKey("ibu_model")).code_version == code_version.source_version(fn)
 
     original = code_version._module_source.__wrapped__
-    edited = {"beer_platform.core.training": original("beer_platform.core.training") + "\nN_TREES = 101\n"}
+    edited = {"beer_platform.training.card_model": original("beer_platform.training.card_model") + "\nN_TREES = 101\n"}
     for cached in (code_version._module_source, code_version._closure):
         cached.cache_clear()
     monkeypatch.setattr(code_version, "_module_source", lambda module: edited.get(module) or original(module))

@@ -11,7 +11,7 @@ so latest-wins has work to do.
 
 - tables: what `stages.cleaned.clean_day` does to the day's parts, S3 and Parquet aside:
   read_raw_parts (two parts at a time) with `data` read as the union of every table builder's
-  fields (`core.tables.BUILDERS`: beers, beer_hops, recipes), then each builder's build.
+  fields (`lake.tables.BUILDERS`: beers, beer_hops, recipes), then each builder's build.
 - beers: the same with the `beers` builder alone (the 9 published fields): what a day cost before
   the recipe tables, side by side.
 - floor: the same parts gunzipped and split into lines by polars, two at a time, no JSON parsed.
@@ -43,9 +43,9 @@ from typing import Any
 import polars as pl
 
 from benchmarks.machine import describe_machine, peak_rss_mib
-from beer_platform.core import raw_format
-from beer_platform.core.cleaning import read_raw_parts
-from beer_platform.core.tables import BEERS, BUILDERS, DayRows, TableBuilder, data_schema_of
+from beer_platform.lake import raw_format
+from beer_platform.lake.cleaning import read_raw_parts
+from beer_platform.lake.tables import BEERS, BUILDERS, DayRows, TableBuilder, data_schema_of
 from beer_platform.stages.raw import BATCH_RECORDS as LANDING_BATCH_RECORDS
 
 ROOT = Path(__file__).resolve().parents[1]

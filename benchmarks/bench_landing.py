@@ -41,8 +41,9 @@ from benchmarks.machine import describe_machine, peak_rss_mib
 from benchmarks.synthetic import START, SyntheticShard, payload
 from beer_platform.aws.clients import AwsClients
 from beer_platform.aws.kinesis import publish
-from beer_platform.core import object_keys, raw_format
-from beer_platform.core.stream_records import ReceivedRecord, StreamRecord
+from beer_platform.lake import object_keys
+from beer_platform.lake import raw_format
+from beer_platform.stream.records import ReceivedRecord, StreamRecord
 from beer_platform.local import stack
 from beer_platform.local.punkapi_replica import load_beers
 from beer_platform.stages import raw

@@ -10,8 +10,8 @@ import json
 from typing import Any
 
 from beer_platform.aws import s3 as s3_ops
-from beer_platform.core import object_keys
-from beer_platform.core.stream_records import ReceivedRecord
+from beer_platform.lake import object_keys
+from beer_platform.stream.records import ReceivedRecord
 
 
 def part_key(day: str) -> str:

@@ -1,5 +1,5 @@
 """The query layer: a Glue Data Catalog table over each cleaned table (beers, beer_hops, recipes),
-one asset per `core.tables` spec."""
+one asset per `lake.tables` spec."""
 
 
 import time
@@ -16,7 +16,7 @@ from dagster import (
 
 from beer_platform.assets.common import FOLLOWS_PARTITIONS, column_schema, platform_asset, schema_change_checks
 from beer_platform.assets.lake import cleaned_asset_key
-from beer_platform.core.tables import BEER_HOPS, BEERS, RECIPES, TableBuilder, TableSpec
+from beer_platform.lake.tables import BEER_HOPS, BEERS, RECIPES, TableBuilder, TableSpec
 from beer_platform.resources import AWSResource, NamesResource, QueryResource
 from beer_platform.stages.catalog import publish_table
 

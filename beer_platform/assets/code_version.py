@@ -3,7 +3,7 @@
 The version hashes the asset function's own source, the module-level helpers of its module that
 it calls, and every platform module it uses, followed through their imports (function-local ones
 included). The Dagster wiring (this package, resources, definitions, ...) is left out: it says
-when and with what an asset runs, not how its data is made. So editing `core/training.py` changes
+when and with what an asset runs, not how its data is made. So editing `training/card_model.py` changes
 `ibu_model`'s version (and the model retrains), while editing an unrelated stage does not.
 """
 

@@ -22,10 +22,10 @@ from beer_platform.assets.common import (
     EAGER, column_schema, markdown_table, platform_asset, platform_multi_asset, schema_change_checks,
 )  # fmt: skip
 from beer_platform.assets.ingestion import beer_events
-from beer_platform.core import object_keys
-from beer_platform.core.cleaning import find_anomalies
-from beer_platform.core.recipe_tables import unmatched_hops
-from beer_platform.core.tables import BEER_HOPS, BEERS, BUILDERS, RECIPES, TableSpec
+from beer_platform.lake import object_keys
+from beer_platform.lake.cleaning import find_anomalies
+from beer_platform.lake.recipe_tables import unmatched_hops
+from beer_platform.lake.tables import BEER_HOPS, BEERS, BUILDERS, RECIPES, TableSpec
 from beer_platform.resources import AWSResource, NamesResource
 from beer_platform.stages import cleaned, raw
 
@@ -116,7 +116,7 @@ CLEANED_CHECKS = [
     AssetCheckSpec("no_rejected_records", asset="cleaned_beers",
                    description="Warns when raw records could not be cleaned (kept aside in _rejects/)."),
     AssetCheckSpec("hop_names_matched", asset="cleaned_beer_hops", blocking=True,
-                   description="Every hop name matched the hop reference (core/data/hop_alpha_acids.csv). An "
+                   description="Every hop name matched the hop reference (brewing/data/hop_alpha_acids.csv). An "
                                "unknown name is kept with kind null and listed here, never counted as no "
                                "bitterness: the table and the model wait until the reference knows it."),
     AssetCheckSpec("one_row_per_beer", asset="cleaned_recipes", blocking=True,

@@ -17,8 +17,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from beer_platform.core.batching import batch_records
-from beer_platform.core.stream_records import ReceivedRecord, Shard, StreamRecord
+from beer_platform.stream.batching import batch_records
+from beer_platform.stream.records import ReceivedRecord, Shard, StreamRecord
 
 
 class PublishError(RuntimeError):

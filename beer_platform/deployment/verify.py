@@ -110,7 +110,7 @@ def verify(engine: Engine, image: str, model: str, config: FunctionConfig = Func
             hops = function.invoke(function_url_event("GET", "/hops", region=config.region))
             listed = _body(hops) if _status(hops) == 200 else None
             known = listed.get("hops") or [] if isinstance(listed, dict) else []
-            expect(len(known) > 100, "GET /hops -> 200 with the hop reference (the bento ships core/data)", hops)
+            expect(len(known) > 100, "GET /hops -> 200 with the hop reference (the bento ships brewing/data)", hops)
             latencies = []
             warm_event = function_url_event("POST", "/predict", [BUZZ], region=config.region)
             statuses = set()

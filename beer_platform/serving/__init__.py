@@ -1,6 +1,7 @@
 """What the bento ships: the BentoML service, its request schemas, micro-batching, the model store.
 
-Imports nothing of the platform but `core` (the bento holds only `core/` and `serving/`).
+Imports nothing of the platform but the rooms it ships with: `predict` (the models' inputs, features and
+forests, numpy only) and `brewing` (recipes, the hop reference, Tinseth). The bento holds those three.
 """
 
 MODEL_NAME = "ibu_model"  # the model's name in the BentoML store

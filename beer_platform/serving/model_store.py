@@ -1,8 +1,8 @@
 """The IBU model in the BentoML model store: save the trained models, load them, read what is current.
 
-What is stored is the compiled form (`core.compiled_model.CompiledIBUModels`: numpy arrays and
-plain Python), pickled as `saved_model.pkl` in the model's directory: loading it imports no
-scikit-learn, scipy or polars (in the Lambda image those took ~2 s of a ~5 s init).
+What is stored is the compiled form (`predict.predictor.IBUPredictor`) as data: arrays and a JSON
+manifest (`predict.model_files`), never a pickle, so loading it runs no code from the file and
+imports no scikit-learn, scipy or polars.
 
 The store is `$BENTOML_HOME/models` (default `~/bentoml`; the Makefile sets `.bentoml/` in the
 checkout). BentoML reads BENTOML_HOME lazily, the first time anything touches the store in a
@@ -12,32 +12,26 @@ does not fix it).
 
 from __future__ import annotations
 
-import pickle
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import bentoml
 import numpy as np
 from bentoml.exceptions import NotFound
-from beer_platform.core.compiled_model import CARD, MODELS, RECIPE, CompiledIBUModels
-from beer_platform.core.model_inputs import FEATURES, INPUT_COLUMNS
+from beer_platform.predict import model_files
+from beer_platform.predict.inputs import FEATURES, INPUT_COLUMNS
+from beer_platform.predict.predictor import CARD, MODELS, RECIPE, IBUPredictor
 from beer_platform.serving import MODEL_NAME
-
-if TYPE_CHECKING:
-    from beer_platform.core.ibu_models import IBUModels
-
-MODEL_FILE = "saved_model.pkl"  # the name bentoml.sklearn used: a pickle of the stored object
 
 
 def save_model(
-    models: IBUModels | CompiledIBUModels,
+    predictor: IBUPredictor,
     metrics: dict[str, dict[str, float]],
     data_version: str,
     extra_metadata: dict[str, Any] | None = None,
 ) -> str:
-    """Save both models as a new version of `ibu_model`, compiled (`IBUModels.compiled`, unless
-    they are already); returns its tag ("ibu_model:<version>").
+    """Save both models as a new version of `ibu_model`; returns its tag ("ibu_model:<version>").
 
     The metadata carries each model's evaluation metrics (`{"card": {...}, "recipe": {...}}`),
     the training data's version (content hash) and each model's input columns, so the current
@@ -50,22 +44,17 @@ def save_model(
         **(extra_metadata or {}),
     }
     labels = {"task": "regression", "target": "ibu", "models": "+".join(MODELS), "data_version": data_version[:12]}
-    compiled = models if isinstance(models, CompiledIBUModels) else models.compiled()
     context = bentoml.models.ModelContext(framework_name="numpy", framework_versions={"numpy": np.__version__})
     with bentoml.models.create(MODEL_NAME, labels=labels, metadata=metadata, context=context) as saved:
-        with open(saved.path_of(MODEL_FILE), "wb") as file:
-            pickle.dump(compiled, file, protocol=pickle.HIGHEST_PROTOCOL)
+        model_files.save(predictor, saved.path)
     return str(saved.tag)
 
 
-def load_models(model: Any) -> CompiledIBUModels:
-    """The stored models of `model` (a `bentoml.models.BentoModel`, a stored `Model`, or a tag)."""
+def load_models(model: Any) -> IBUPredictor:
+    """The stored models of `model` (a `bentoml.models.BentoModel`, a stored `Model`, or a tag);
+    `model_files.ModelFileError` if its files are not a model this code can load."""
     stored = bentoml.models.get(model) if isinstance(model, str) else model
-    with open(stored.path_of(MODEL_FILE), "rb") as file:
-        loaded = pickle.load(file)
-    if not isinstance(loaded, CompiledIBUModels):
-        raise TypeError(f"{stored.tag} holds a {type(loaded).__name__}, not compiled IBU models: train again")
-    return loaded
+    return model_files.load(stored.path)
 
 
 def stored_metrics(info: dict[str, Any] | None) -> dict[str, dict[str, float]] | None:
@@ -83,7 +72,7 @@ def latest_model_info() -> dict[str, Any] | None:
     """{"tag", "metadata", "labels", "created"} of the newest `ibu_model`, or None if there is none.
 
     `stored_metrics` reads each model's metrics from it: what a candidate of the same name must
-    not exceed by more than 5% in CV MAE (`core.model_gate.judge_models`).
+    not exceed by more than 5% in CV MAE (`training.gate.judge_models`).
     """
     try:
         model = bentoml.models.get(f"{MODEL_NAME}:latest")

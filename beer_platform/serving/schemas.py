@@ -1,10 +1,10 @@
 """The HTTP contract: request and response models, and parsing a raw body into model inputs.
 
-Pure pydantic v2 and `core` (no polars or scikit-learn: the Lambda imports this), shared by the BentoML service and the bare benchmark app so both
+Pure pydantic v2, `predict` and `brewing` (no polars or scikit-learn: the Lambda imports this), shared by the BentoML service and the bare benchmark app so both
 validate alike.
 
 `/predict`: a bare JSON list of 1..`MAX_BATCH` beers (the original project's shape). Each beer must
-carry every field of `model_inputs.FEATURES` (a missing key is an error: a misspelt "pH" must not
+carry every field of `inputs.FEATURES` (a missing key is an error: a misspelt "pH" must not
 silently become "unknown"); `null` means unknown and is allowed for every field, since the
 dataset itself has nulls and the model fills them in. Optionally a beer carries its recipe in
 PunkAPI's shape: `volume` ({"value": 20, "unit": "litres"}) and `ingredients.hops` (a list of
@@ -16,7 +16,7 @@ too) within generous physical bounds:
 
     abv 0-100 (%), target_fg and target_og 900-1200 (specific gravity x 1000: the dataset has
     1000-1157), ebc 0-2000, srm 0-1000, ph 0-14; name at most 200 characters (the longest
-    in the dataset has 54). A recipe is validated by `core.recipes.parse_recipe`: a hop name the
+    in the dataset has 54). A recipe is validated by `brewing.recipes.parse_recipe`: a hop name the
     reference does not know (`GET /hops`), a negative amount, a unit that is not a mass (ml and
     total only for non-hops), an `add` that is not a stage or minutes of boil are errors.
 
@@ -41,11 +41,13 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, WithJsonSchema
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from beer_platform.core import hop_reference, model_inputs, tinseth
-from beer_platform.core.compiled_model import CARD, RECIPE, CompiledIBUModels
-from beer_platform.core.hop_reference import HOP_KINDS
-from beer_platform.core.model_inputs import FEATURES
-from beer_platform.core.recipes import (
+from beer_platform.brewing import hop_reference
+from beer_platform.predict import inputs
+from beer_platform.brewing import tinseth
+from beer_platform.predict.predictor import CARD, RECIPE, IBUPredictor
+from beer_platform.brewing.hop_reference import HOP_KINDS
+from beer_platform.predict.inputs import FEATURES
+from beer_platform.brewing.recipes import (
     ADD_STAGES, MASS_UNITS, MAX_BOIL_MINUTES, MAX_GRAMS, MAX_LITRES, MIN_LITRES, NON_MASS_UNITS, VOLUME_UNITS,
     Recipe, RecipeError, parse_recipe,
 )  # fmt: skip
@@ -60,7 +62,7 @@ def _number(low: float, high: float, description: str) -> Any:
     return Field(ge=low, le=high, allow_inf_nan=False, strict=True, description=description)
 
 
-# --- the recipe, as JSON Schema: exactly what `core.recipes.parse_recipe` accepts -------------------
+# --- the recipe, as JSON Schema: exactly what `brewing.recipes.parse_recipe` accepts -------------------
 
 
 def _spellings(word: str) -> list[str]:
@@ -153,7 +155,7 @@ class Beer(BaseModel):
     ebc: Annotated[float | None, _number(0, 2000, "Colour, EBC")]
     srm: Annotated[float | None, _number(0, 1000, "Colour, SRM")]
     ph: Annotated[float | None, _number(0, 14, "pH")]
-    # validated by core.recipes (`parse_predict`), documented by the schemas above
+    # validated by brewing.recipes (`parse_predict`), documented by the schemas above
     volume: Annotated[Any, _optional(VOLUME_SCHEMA)] = None
     ingredients: Annotated[Any, _optional(INGREDIENTS_SCHEMA)] = None
 
@@ -212,8 +214,8 @@ class PredictResponse(BaseModel):
 class PredictBatch:
     """A parsed /predict body: each model's input rows and, per beer in order, which one answers."""
 
-    card: np.ndarray  # rows of model_inputs.FEATURES
-    recipe: np.ndarray  # rows of model_inputs.INPUT_COLUMNS
+    card: np.ndarray  # rows of inputs.FEATURES
+    recipe: np.ndarray  # rows of inputs.INPUT_COLUMNS
     answered_by: list[str]  # CARD or RECIPE per beer; the i-th of a kind is that kind's i-th row
 
 
@@ -232,16 +234,16 @@ def parse_predict(body: bytes | str) -> PredictBatch:
             card_rows.append(card)
             answered_by.append(CARD)
         else:
-            recipe_rows.append(model_inputs.input_row(dict(zip(FEATURES, card, strict=True)), recipe))
+            recipe_rows.append(inputs.input_row(dict(zip(FEATURES, card, strict=True)), recipe))
             answered_by.append(RECIPE)
     if problems:
         raise recipe_error(problems)
     card_matrix = np.array(card_rows, dtype=object).reshape(len(card_rows), len(FEATURES))
-    return PredictBatch(card_matrix, model_inputs.as_rows(recipe_rows), answered_by)
+    return PredictBatch(card_matrix, inputs.as_rows(recipe_rows), answered_by)
 
 
 def predictions(batch: PredictBatch, card: np.ndarray, recipe: np.ndarray) -> list[Prediction]:
-    """The answer to `batch`, in order, from each model's output for its rows (`CompiledIBUModels.predict_card`
+    """The answer to `batch`, in order, from each model's output for its rows (`IBUPredictor.predict_card`
     and `predict_recipe`: IBU and Tinseth estimate)."""
     rows = {CARD: iter(card), RECIPE: iter(recipe)}
     answered = []
@@ -254,7 +256,7 @@ def predictions(batch: PredictBatch, card: np.ndarray, recipe: np.ndarray) -> li
     return answered
 
 
-def predict_now(models: CompiledIBUModels, batch: PredictBatch) -> list[Prediction]:
+def predict_now(models: IBUPredictor, batch: PredictBatch) -> list[Prediction]:
     """`predictions` with each model called at once on its rows (no batching across requests)."""
     card = models.predict_card(batch.card) if len(batch.card) else batch.card
     recipe = models.predict_recipe(batch.recipe) if len(batch.recipe) else batch.recipe
@@ -266,7 +268,7 @@ NO_RECIPE = Recipe(volume_litres=None, boil_volume_litres=None, attenuation_leve
 
 def _sent_recipe(sent: Beer | TinsethRecipe, index: int, problems: list[tuple[str, str]]) -> Recipe | None:
     """The recipe a request's record `index` sent (`volume`, `ingredients.hops`), parsed by
-    `core.recipes`; None, with its problems added, when it is bad."""
+    `brewing.recipes`; None, with its problems added, when it is bad."""
     try:
         return parse_recipe({"volume": sent.volume, "ingredients": sent.ingredients}, path=f"[{index}]")
     except RecipeError as error:

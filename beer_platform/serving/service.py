@@ -12,7 +12,7 @@
 Requests and errors: see `schemas`; the OpenAPI document at `/docs.json` is `openapi`'s. BentoML
 adds `/healthz`, `/livez`, `/readyz`, `/metrics` and Swagger UI at `/`. The newest `ibu_model`
 in the model store ($BENTOML_HOME) when the process starts is served (both of its models);
-restart to pick up a newer one. The models are served compiled (`core.compiled_model`: numpy
+restart to pick up a newer one. The models are served compiled (`predict.predictor`: numpy
 arrays, the same answers as the scikit-learn pipelines): nothing here imports scikit-learn,
 scipy or polars, which were most of the Lambda's cold start.
 """
@@ -35,7 +35,7 @@ from starlette.responses import Response
 from starlette.applications import Starlette
 from starlette.routing import Route
 
-from beer_platform.core.compiled_model import CARD, RECIPE, CompiledIBUModels
+from beer_platform.predict.predictor import CARD, RECIPE, IBUPredictor
 from beer_platform.serving import MODEL_NAME
 from beer_platform.serving.model_store import load_models
 from beer_platform.serving.microbatch import MicroBatcher
@@ -198,7 +198,7 @@ class IBUModelService:
         stored = self.model_ref  # on an instance: the stored model "latest" resolved to, at start
         self.model_tag = PredictOutput.model_tag = str(stored.tag)
         logging.getLogger("bentoml._internal.server.http_app").addFilter(_ClientErrorsAsInfo())
-        self.models: CompiledIBUModels = load_models(stored)  # numpy only: no scikit-learn to import
+        self.models: IBUPredictor = load_models(stored)  # numpy only: no scikit-learn to import
         example = parse_predict(json.dumps(EXAMPLE_REQUEST))
         self.models.predict_card(example.card)  # first calls are slower
         self.models.predict_recipe(example.recipe)

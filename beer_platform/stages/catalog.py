@@ -1,4 +1,4 @@
-"""The Glue tables over the cleaned zone, one per `core.tables.TableSpec`: typed columns,
+"""The Glue tables over the cleaned zone, one per `lake.tables.TableSpec`: typed columns,
 partitioned by ingestion date, every partition registered."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ import polars as pl
 
 from beer_platform.aws import glue as glue_ops
 from beer_platform.aws import s3 as s3_ops
-from beer_platform.core.object_keys import PARTITION_KEY, day_of_key, partition_prefix, partitions_prefix
-from beer_platform.core.tables import TableSpec
+from beer_platform.lake.object_keys import PARTITION_KEY, day_of_key, partition_prefix, partitions_prefix
+from beer_platform.lake.tables import TableSpec
 
 
 @dataclass
@@ -68,3 +68,30 @@ def read_latest_partition(glue: Any, s3: Any, database: str, table: str) -> Tabl
     if not frames:
         raise LookupError(f"{location} holds no Parquet files")
     return TableSnapshot(f"{database}.{table}", partition, location, pl.concat(frames))
+
+
+@dataclass
+class TrainingTables:
+    """The latest partition of the tables a model trains on, read through the catalog."""
+
+    tables: list[str]  # database.table, in the order asked
+    partition: str
+    rows: pl.DataFrame  # the beers fit to train on (`training.rows.training_rows`)
+    counts: dict[str, int]  # what was left out and why
+    beer_hops: pl.DataFrame
+    recipes: pl.DataFrame
+    version: str  # content hash of the three tables as read
+
+
+def read_training_tables(glue: Any, s3: Any, database: str, tables: list[str]) -> TrainingTables:
+    """The beers, beer_hops and recipes tables (named in that order), from one common latest partition."""
+    from beer_platform.training.rows import data_version, training_rows
+
+    snapshots = [read_latest_partition(glue, s3, database, table) for table in tables]
+    partitions = {snapshot.partition for snapshot in snapshots}
+    if len(partitions) != 1:
+        raise LookupError(f"the tables' latest partitions differ: { {s.table: s.partition for s in snapshots} }")
+    beers, beer_hops, recipes = (snapshot.rows for snapshot in snapshots)
+    rows, counts = training_rows(beers)
+    return TrainingTables([s.table for s in snapshots], partitions.pop(), rows, counts, beer_hops, recipes,
+                          data_version(beers, beer_hops, recipes))  # fmt: skip

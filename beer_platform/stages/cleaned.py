@@ -1,5 +1,5 @@
 """The cleaned zone: one ingestion day's raw parts, parsed once, cleaned into each table's Parquet
-partition for that day (`core.tables`: `beers`, `beer_hops`, `recipes`).
+partition for that day (`lake.tables`: `beers`, `beer_hops`, `recipes`).
 
 A day is cleaned from that day's raw parts only, so its cost grows with the day, not with the
 history; cleaning a day again (a backfill) rewrites its partitions from the raw zone.
@@ -14,9 +14,9 @@ from typing import Any
 import polars as pl
 
 from beer_platform.aws import s3 as s3_ops
-from beer_platform.core import object_keys
-from beer_platform.core.cleaning import read_raw_parts
-from beer_platform.core.tables import BUILDERS, DayRows, TableBuilder, data_schema_of
+from beer_platform.lake import object_keys
+from beer_platform.lake.cleaning import read_raw_parts
+from beer_platform.lake.tables import BUILDERS, DayRows, TableBuilder, data_schema_of
 
 
 class NothingLandedError(LookupError):

@@ -11,8 +11,8 @@ from typing import Any
 
 from beer_platform.aws import s3 as s3_ops
 from beer_platform.aws.kinesis import PublishReport, publish
-from beer_platform.core.stream_records import StreamRecord
-from beer_platform.core.object_keys import state_key
+from beer_platform.stream.records import StreamRecord
+from beer_platform.lake.object_keys import state_key
 from beer_platform.punkapi_client import PunkAPIClient
 
 

@@ -26,8 +26,9 @@ from typing import Any
 
 from beer_platform.aws import kinesis as kinesis_ops
 from beer_platform.aws import s3 as s3_ops
-from beer_platform.core import object_keys, raw_format
-from beer_platform.core.stream_records import ReceivedRecord, Shard, lineage_order
+from beer_platform.lake import object_keys
+from beer_platform.lake import raw_format
+from beer_platform.stream.records import ReceivedRecord, Shard, lineage_order
 
 CHECKPOINT_KEY = object_keys.state_key("raw_beers", "checkpoint.json")
 BATCH_RECORDS = 10_000

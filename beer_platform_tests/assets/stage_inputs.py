@@ -7,11 +7,12 @@ from datetime import UTC, date, datetime
 
 from beer_platform.aws.clients import AwsClients
 from beer_platform.aws.kinesis import ShardReader, list_shards, publish
-from beer_platform.core import object_keys, raw_format
-from beer_platform.core.stream_records import ReceivedRecord
+from beer_platform.lake import object_keys
+from beer_platform.lake import raw_format
+from beer_platform.stream.records import ReceivedRecord
 from beer_platform.names import ResourceNames
-from beer_platform.core.recipe_tables import recipe_tables
-from beer_platform.core.tables import BEER_HOPS, BEERS, BUILDERS, RECIPES
+from beer_platform.lake.recipe_tables import recipe_tables
+from beer_platform.lake.tables import BEER_HOPS, BEERS, BUILDERS, RECIPES
 from beer_platform.stages.catalog import publish_table
 from beer_platform.stages.cleaned import to_parquet
 from beer_platform.stages.ingestion import to_stream_records

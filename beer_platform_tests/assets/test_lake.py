@@ -12,7 +12,8 @@ import pytest
 
 from beer_platform.assets.lake import CLEANED_ASSETS, cleaned_tables, raw_beers
 from beer_platform.aws import s3 as s3_ops
-from beer_platform.core import object_keys, raw_format
+from beer_platform.lake import object_keys
+from beer_platform.lake import raw_format
 from beer_platform.local.punkapi_replica import load_beers
 from beer_platform.resources import build_resources
 from beer_platform_tests.assets.stage_inputs import DAY, put_on_stream, put_raw_part

@@ -58,7 +58,10 @@ def test_ibu_model_alone_trains_through_the_table_and_saves_and_exports_the_mode
     assert meta["recipe_grouped_cv_mae"] > meta["recipe_cv_mae"] and meta["recipe_tinseth_cv_mae"] > meta["recipe_cv_mae"]
     assert "| recipe model, grouped folds |" in meta["comparison"] and "50% alpha" in meta["extract_assumption"]
     assert again["check"] and again["meta"]["retrained"] is False and again["meta"]["model_tag"] == meta["model_tag"]
+    figures = {key for key, value in meta.items() if key.startswith(("card_", "recipe_")) and isinstance(value, float)}
+    assert {"recipe_cv_mae", "card_grouped_cv_r2"} <= figures  # the same keys, retrained or kept: plotted over runs
+    assert {key: again["meta"][key] for key in figures} == {key: meta[key] for key in figures}
     name, version = meta["model_tag"].split(":")
-    assert (tmp_path / "bentoml" / "models" / name / version / "saved_model.pkl").is_file()
+    assert (tmp_path / "bentoml" / "models" / name / version / "manifest.json").is_file()
     bucket, key = meta["dagster/uri"].removeprefix("s3://").split("/", 1)
     assert bucket == names.artifacts_bucket and s3_ops.get_bytes(own_clients.client("s3"), bucket, key)

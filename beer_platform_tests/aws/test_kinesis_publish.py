@@ -5,7 +5,7 @@ from botocore.stub import ANY, Stubber
 
 from beer_platform.aws.clients import make_client
 from beer_platform.aws.kinesis import PublishError, publish
-from beer_platform.core.stream_records import StreamRecord
+from beer_platform.stream.records import StreamRecord
 
 STREAM = "beer-platform-events"
 

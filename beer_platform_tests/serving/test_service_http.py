@@ -18,14 +18,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import joblib
 import numpy as np
 import pytest
 
-from beer_platform.core import hop_reference, recipe_model, tinseth, training
-from beer_platform.core.features import FEATURES
-from beer_platform.local.punkapi_replica import load_beers
+from beer_platform.brewing import hop_reference, tinseth
 from beer_platform.local import model_server as server
+from beer_platform.local.punkapi_replica import load_beers
+from beer_platform.predict import model_files
+from beer_platform.predict.inputs import FEATURES, INPUT_COLUMNS, card_rows, recipe_rows
 from beer_platform.serving import API_VERSION
 from beer_platform.serving.schemas import MAX_BATCH
 from beer_platform.settings import SOURCE_ROOT
@@ -39,14 +39,14 @@ METRICS = {"card": {"cv_mae": 16.1, "cv_r2": 0.49}, "recipe": {"cv_mae": 12.2, "
 # Trains both models on the shipped dataset, saves them with known metrics, reports what the store says.
 SAVE_MODEL = f"""
 import json
-from beer_platform.core.features import training_rows
+from beer_platform.training.rows import training_rows
 from beer_platform.serving import model_store
 from beer_platform_tests.beer_frames import shipped_beers
 from beer_platform_tests.shipped_model import shipped_models
 
 rows, counts = training_rows(shipped_beers())
 assert model_store.latest_model_info() is None
-tag = model_store.save_model(shipped_models(), {METRICS!r}, "0" * 64, extra_metadata={{"training_rows": counts}})
+tag = model_store.save_model(shipped_models().compiled(), {METRICS!r}, "0" * 64, extra_metadata={{"training_rows": counts}})
 print(json.dumps({{"tag": tag, "info": model_store.latest_model_info()}}))
 """
 
@@ -81,9 +81,9 @@ def client(service: server.RunningService) -> Iterator[httpx.Client]:
 
 @pytest.fixture(scope="module")
 def local_model(home: Path, saved: dict[str, Any]):
-    """The saved models (`ibu_models.IBUModels`), loaded in this process straight from the store's file."""
+    """The saved models, loaded in this process straight from the store's files."""
     name, version = saved["tag"].split(":")
-    return joblib.load(home / "models" / name / version / "saved_model.pkl")
+    return model_files.load(home / "models" / name / version)
 
 
 def post(client: httpx.Client, body: Any, **headers: str) -> httpx.Response:
@@ -99,18 +99,18 @@ def test_the_saved_model_carries_both_models_metrics_data_version_and_inputs(sav
     assert info["tag"] == saved["tag"] and saved["tag"].startswith("ibu_model:")
     meta = info["metadata"]
     assert meta["metrics"] == METRICS
-    assert meta["inputs"] == {"card": FEATURES, "recipe": recipe_model.INPUT_COLUMNS}
+    assert meta["inputs"] == {"card": FEATURES, "recipe": INPUT_COLUMNS}
     assert len(meta["data_version"]) == 64
     assert meta["training_rows"]["training_rows"] == 317
     assert info["labels"]["target"] == "ibu" and info["labels"]["models"] == "card+recipe"
 
 
 def card_ibus(model, beers: list[dict]) -> np.ndarray:
-    return model.predict_card(training.as_matrix(beers))
+    return model.predict_card(card_rows(beers))
 
 
 def recipe_answers(model, beers: list[dict]) -> np.ndarray:
-    return model.predict_recipe(recipe_model.as_matrix(beers))
+    return model.predict_recipe(recipe_rows(beers))
 
 
 # --- good requests ----------------------------------------------------------------------------------
@@ -432,7 +432,7 @@ def test_openapi_document_describes_the_service(client: httpx.Client) -> None:
     assert schemas["ValidationErrorBody"]["properties"]["detail"]["type"] == "array"
     assert schemas["BodyTooLargeBody"]["type"] == "array"
     beer_schema = schemas["Beer"]
-    assert set(beer_schema["required"]) == set(training.FEATURES)
+    assert set(beer_schema["required"]) == set(FEATURES)
     assert beer_schema["properties"]["ph"]["anyOf"][0]["maximum"] == 14
     hop_names = beer_schema["properties"]["ingredients"]["anyOf"][0]["properties"]["hops"]["anyOf"][0]["items"]
     assert {name for variant in hop_names["anyOf"] for name in variant["properties"]["name"]["enum"]} == set(

@@ -16,8 +16,9 @@ from botocore.stub import Stubber
 from beer_platform.aws import s3 as s3_ops
 from beer_platform.aws.clients import make_client
 from beer_platform.aws.kinesis import Backoff, ShardReader, publish
-from beer_platform.core import object_keys, raw_format
-from beer_platform.core.stream_records import Shard
+from beer_platform.lake import object_keys
+from beer_platform.lake import raw_format
+from beer_platform.stream.records import Shard
 from beer_platform.local.punkapi_replica import load_beers
 from beer_platform.stages import raw
 from beer_platform.stages.ingestion import to_stream_records
