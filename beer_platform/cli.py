@@ -100,15 +100,20 @@ def _clean(args: argparse.Namespace) -> int:
     """Re-clean ingestion days from the raw zone (a backfill), then republish what is below."""
     settings = _connected_settings()
     from beer_platform.assets.lake import INGESTION_DAYS
+    from beer_platform.aws.clients import AwsClients
     from beer_platform.definitions import build_definitions
     from beer_platform.runner import backfill, dagster_instance
+    from beer_platform.stages.cleaned import raw_parts_of
 
-    known = set(INGESTION_DAYS.get_partition_keys())
-    if unknown := [day for day in args.days if day not in known]:
-        raise CommandError(f"not an ingestion day: {', '.join(sorted(unknown))} (YYYY-MM-DD, from "
-                           f"{INGESTION_DAYS.get_first_partition_key()} to today)")  # fmt: skip
+    instance, days = dagster_instance(), sorted(set(args.days))
+    s3 = AwsClients.from_settings(settings).client("s3")
+    new = [day for day in days if not instance.has_dynamic_partition(INGESTION_DAYS.name, day)]
+    if unlanded := [day for day in new if not raw_parts_of(s3, settings.names.raw_bucket, day)]:
+        landed = ", ".join(instance.get_dynamic_partitions(INGESTION_DAYS.name)) or "none yet"
+        raise CommandError(f"nothing was landed on {', '.join(unlanded)} (YYYY-MM-DD; landed days: {landed})")
+    instance.add_dynamic_partitions(INGESTION_DAYS.name, new)  # landed before its partition was known
     defs = build_definitions(settings)
-    outcome = backfill(defs, dagster_instance(), sorted(set(args.days)), echo=lambda line: print(line, flush=True))
+    outcome = backfill(defs, instance, days, echo=lambda line: print(line, flush=True))
     _print_summary(outcome, defs, settings)
     return 0 if outcome.success else 1
 
@@ -116,6 +121,8 @@ def _clean(args: argparse.Namespace) -> int:
 def _print_summary(outcome, defs, settings) -> None:
     """One line per materialized asset, in graph order, from the materialization's own metadata:
     its row count and its `summary` (else where it lives)."""
+    from beer_platform.lake.tables import BEERS
+
     graph = defs.resolve_asset_graph()
     print("\nsummary")
     for key in graph.toposorted_asset_keys:
@@ -126,7 +133,7 @@ def _print_summary(outcome, defs, settings) -> None:
             print(f"  {graph.get(key).group_name:<10} {done.key:<30} {rows!s:>6} rows  {done.seconds:6.1f}s  {where}")
     if outcome.success:
         result = defs.resources["query"].run(
-            f"SELECT ingestion_date, count(*) FROM {settings.names.glue_table} GROUP BY 1 ORDER BY 1 DESC LIMIT 3"
+            f"SELECT ingestion_date, count(*) FROM {BEERS.name} GROUP BY 1 ORDER BY 1 DESC LIMIT 3"
         )
         print(f"  query ({result.engine}): " + ", ".join(f"{d}: {n} beers" for d, n in result.rows))
     runs = outcome.run_id.split(", ")
@@ -245,7 +252,7 @@ def _serve_function_url(live, port: int) -> int:
 
     from beer_platform.local.function_url_server import FunctionURLServer
 
-    server = FunctionURLServer(live, port)
+    server = FunctionURLServer(live, port).start()
     version, image = live.current()
     print(f"{live.names.lambda_function}:{live.names.lambda_alias} (version {version}, {image}) at {server.url}\n"
           f"  curl -s {server.url}/predict -H 'content-type: application/json' "
@@ -253,11 +260,9 @@ def _serve_function_url(live, port: int) -> int:
           f"\"ebc\": 20, \"srm\": 10, \"ph\": 4.4}}]'   (Ctrl-C stops)", flush=True)  # fmt: skip
     signal.signal(signal.SIGTERM, _interrupt)
     try:
-        server.serve_forever()
+        server.wait()
     except KeyboardInterrupt:
         pass
-    finally:
-        server.stop()
     return 0
 
 
@@ -353,7 +358,9 @@ def explain(err: Exception) -> str:
     """One line saying what is wrong and, where it can, what to do (the traceback is for --debug)."""
     from botocore.exceptions import EndpointConnectionError, NoCredentialsError
 
-    if isinstance(err, (CommandError, SettingsError)):
+    from beer_platform.local.http_server import PortTaken
+
+    if isinstance(err, (CommandError, SettingsError, PortTaken)):
         return str(err)
     if isinstance(err, EndpointConnectionError):
         return f"nothing answers at {err.kwargs.get('endpoint_url')}: is the endpoint up? (local: beer-platform stack up --detach)"

@@ -1,24 +1,31 @@
-"""The Definitions of the beer_platform code location: every asset and check found in `assets/`
-(adding an asset touches only the module it lives in), the jobs, schedule and sensor of
-`automation`, bound to the resources of the environment."""
+"""The Definitions of the beer_platform code location: the assets and checks of each group's module
+(the lake's and the catalog's made from the table declarations of `lake.tables`), the jobs,
+schedule and sensors of `automation`, bound to the resources of the environment."""
 
 from __future__ import annotations
 
-from dagster import Definitions, load_asset_checks_from_package_module, load_assets_from_package_module
+from dagster import Definitions, load_asset_checks_from_modules, load_assets_from_modules
 
-from beer_platform import assets, automation
+from beer_platform import automation
+from beer_platform.assets import catalog, ingestion, lake, ml, serving
+from beer_platform.lake.declaration import Table
+from beer_platform.lake.tables import TABLES
 from beer_platform.resources import build_resources
 from beer_platform.settings import Settings, load_settings
 
+FIXED = [ingestion, ml, serving]  # the groups whose assets do not depend on the declared tables
 
-def build_definitions(settings: Settings, **resource_overrides) -> Definitions:
+
+def build_definitions(settings: Settings, tables: tuple[Table, ...] = TABLES, **resource_overrides) -> Definitions:
     return Definitions.merge(
         Definitions(
-            assets=load_assets_from_package_module(assets, include_specs=True),
-            asset_checks=load_asset_checks_from_package_module(assets),
+            assets=load_assets_from_modules(FIXED, include_specs=True),
+            asset_checks=load_asset_checks_from_modules(FIXED),
             resources=build_resources(settings) | resource_overrides,
         ),
-        automation.definitions,
+        lake.definitions(tables),
+        catalog.definitions(tables),
+        automation.definitions(tables),
     )
 
 

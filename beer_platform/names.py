@@ -19,10 +19,7 @@ class ResourceNames:
     artifacts_bucket: str = "beer-platform-artifacts"
     stream: str = "beer-platform-events"
     stream_shards: int = 2
-    glue_database: str = "beer_platform"
-    glue_table: str = "beers"
-    glue_beer_hops_table: str = "beer_hops"
-    glue_recipes_table: str = "recipes"
+    glue_database: str = "beer_platform"  # its tables are named by their declarations (lake/tables.py)
     athena_workgroup: str = "beer-platform"
     ecr_repository: str = "beer-platform-ibu-model"
     lambda_function: str = "beer-platform-ibu-model"
@@ -32,11 +29,6 @@ class ResourceNames:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-    def glue_table_of(self, table: str) -> str:
-        """The Glue name of the cleaned table `table` (a `lake.tables.TableSpec` name): `beers` is
-        `glue_table`, any other `glue_<table>_table`."""
-        return self.glue_table if table == "beers" else getattr(self, f"glue_{table}_table")
 
     def with_terraform_outputs(self, outputs: dict[str, Any]) -> ResourceNames:
         """Override names from `terraform output -json` (values are `{"value": ...}` objects)."""

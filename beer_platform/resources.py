@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import fields
+from typing import Any, get_type_hints
 
 from dagster import ConfigurableResource
 from dagster_aws.utils import ResourceWithBoto3Configuration
-from pydantic import PrivateAttr
+from pydantic import PrivateAttr, create_model
 
 from beer_platform.aws.clients import AwsClients
 from beer_platform.aws.query import AthenaQuery, DuckDBGlueQuery, QueryResult
-from beer_platform.lake.tables import BUILDERS
 from beer_platform.deployment.base_image import PRODUCTION_BASE
 from beer_platform.names import ResourceNames
 from beer_platform.punkapi_client import PunkAPIClient
@@ -39,31 +39,22 @@ class AWSResource(ResourceWithBoto3Configuration):
         return self.clients.client(service)
 
 
-class NamesResource(ConfigurableResource):
+class _Names(ConfigurableResource):
     """The resource names in use (see beer_platform/names.py), as run configuration."""
-
-    raw_bucket: str
-    cleaned_bucket: str
-    artifacts_bucket: str
-    stream: str
-    stream_shards: int
-    glue_database: str
-    glue_table: str
-    glue_beer_hops_table: str
-    glue_recipes_table: str
-    athena_workgroup: str
-    ecr_repository: str
-    lambda_function: str
-    lambda_alias: str
-    lambda_role: str
-    region: str
 
     @classmethod
     def from_names(cls, names: ResourceNames) -> NamesResource:
         return cls(**names.as_dict())
 
     def to_names(self) -> ResourceNames:
-        return ResourceNames(**{field: getattr(self, field) for field in ResourceNames.__dataclass_fields__})
+        return ResourceNames(**{field.name: getattr(self, field.name) for field in fields(ResourceNames)})
+
+
+# One field per name of `ResourceNames`, made from it: the two never drift apart.
+NamesResource = create_model(
+    "NamesResource", __base__=_Names, __module__=__name__,
+    **{name: (hint, ...) for name, hint in get_type_hints(ResourceNames).items()},
+)
 
 
 class LambdaImageResource(ConfigurableResource):
@@ -100,11 +91,8 @@ class QueryResource(ConfigurableResource):
         names = self.names
         if self.engine == "athena":
             return AthenaQuery(self.aws.client("athena"), names.glue_database, names.athena_workgroup).run(sql)
-        return DuckDBGlueQuery(
-            self.aws.client("glue"), names.glue_database,
-            [names.to_names().glue_table_of(builder.spec.name) for builder in BUILDERS], self.aws.endpoint_url or "",
-            self.aws.region_name or names.region, self.aws.clients.credentials(),
-        ).run(sql)  # fmt: skip
+        return DuckDBGlueQuery(self.aws.client("glue"), names.glue_database, self.aws.endpoint_url or "",
+                               self.aws.region_name or names.region, self.aws.clients.credentials()).run(sql)  # fmt: skip
 
 
 def build_resources(settings: Settings) -> dict[str, ConfigurableResource]:

@@ -3,6 +3,8 @@ a non-zero exit, and no traceback unless asked for with --debug."""
 
 from __future__ import annotations
 
+import socket
+
 import pytest
 
 from beer_platform_tests.conftest import run_cli
@@ -42,7 +44,17 @@ def test_cleaning_a_day_that_is_not_an_ingestion_day_says_so(local_stack, stack_
     done = run_cli("clean", "2026-13-01", "1999-01-01", env={"BEER_PLATFORM_STACK_DIR": str(stack_dir),
                                                              "BEER_PLATFORM_ENV": "local"})  # fmt: skip
     assert done.returncode == 1 and "Traceback" not in done.stderr
-    assert done.stderr.startswith("beer-platform: not an ingestion day: 1999-01-01, 2026-13-01 (YYYY-MM-DD, from 2026-11-01")
+    assert done.stderr.startswith("beer-platform: nothing was landed on 1999-01-01, 2026-13-01 (YYYY-MM-DD; landed days:")
+
+
+def test_a_stack_whose_port_is_taken_says_which_port(tmp_path):
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        done = run_cli("stack", "up", "--detach", "--aws-port", str(port), "--punkapi-port", "0",
+                       "--state-dir", str(tmp_path), timeout=60)  # fmt: skip
+    assert done.returncode == 1
+    assert done.stderr.strip() == (f"beer-platform: 127.0.0.1:{port} is already in use by another process: "
+                                   "stop it or choose another port")  # fmt: skip
 
 
 def test_serve_with_an_empty_model_store_says_to_run_first(tmp_path):

@@ -6,13 +6,18 @@ adding an asset means editing only its module.
 
 from datetime import UTC, datetime, timedelta
 
+import json
+import os
+import shutil
+import subprocess
+import sys
+
 import dagster as dg
 import pytest
 
-from beer_platform.assets import code_version
-from beer_platform.assets.ml import ibu_model
 from beer_platform.definitions import build_definitions
-from beer_platform.settings import load_settings
+from beer_platform.lake.tables import TABLES
+from beer_platform.settings import SOURCE_ROOT, load_settings
 
 SOURCE = dg.AssetKey("punkapi")
 PRODUCT = dg.AssetKey("ibu_model_lambda")
@@ -52,22 +57,30 @@ def test_every_asset_says_who_owns_it_what_it_is_and_its_version(graph):
             assert node.code_version, key
 
 
-def test_code_versions_follow_the_code_that_computes_each_asset(graph, monkeypatch):
-    fn = ibu_model.op.compute_fn.decorated_fn
-    used = code_version.computed_by(fn)
-    assert "beer_platform.training.card_model" in used and "beer_platform.stages.catalog" in used
-    assert "beer_platform.stages.raw" not in used  # another stage's code is not the model's
-    assert graph.get(dg.AssetKey("ibu_model")).code_version == code_version.source_version(fn)
+CODE_VERSIONS = """
+import json
+from beer_platform.definitions import defs
+graph = defs.resolve_asset_graph()
+print(json.dumps({key.to_user_string(): graph.get(key).code_version for key in graph.get_all_asset_keys()}))
+"""
 
-    original = code_version._module_source.__wrapped__
-    edited = {"beer_platform.training.card_model": original("beer_platform.training.card_model") + "\nN_TREES = 101\n"}
-    for cached in (code_version._module_source, code_version._closure):
-        cached.cache_clear()
-    monkeypatch.setattr(code_version, "_module_source", lambda module: edited.get(module) or original(module))
-    try:
-        assert code_version.source_version(fn) != graph.get(dg.AssetKey("ibu_model")).code_version
-    finally:
-        code_version._closure.cache_clear()
+
+def test_code_versions_follow_the_code_that_computes_each_asset(graph, tmp_path):
+    """A copy of the package with the training code and the landing's code edited: exactly the
+    assets those compute change version (so the model retrains), the others keep theirs."""
+    shutil.copytree(SOURCE_ROOT / "beer_platform", tmp_path / "beer_platform",
+                    ignore=shutil.ignore_patterns("__pycache__", "*.json"))  # fmt: skip
+    shutil.copy(SOURCE_ROOT / "beer_platform" / "local" / "data" / "beers.json", tmp_path / "beer_platform" / "local" / "data")
+    for module in ("training/card_model.py", "stages/raw.py"):
+        with (tmp_path / "beer_platform" / module).open("a") as source:
+            source.write("\nEDITED = True\n")
+    done = subprocess.run([sys.executable, "-c", CODE_VERSIONS], cwd=tmp_path, capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(tmp_path)}, timeout=300)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    edited = json.loads(done.stdout.strip().splitlines()[-1])
+    before = {key.to_user_string(): graph.get(key).code_version for key in graph.get_all_asset_keys()}
+    changed = {key for key in before if edited[key] != before[key]}
+    assert changed == {"ibu_model", "raw_beers"}
 
 
 def test_ingestion_is_scheduled_once_a_day_and_runs_out_of_the_box(defs):
@@ -90,7 +103,7 @@ def test_everything_downstream_follows_by_automation_whose_sensors_run_out_of_th
         assert defs.resolve_sensor_def(name).default_status == dg.DefaultSensorStatus.RUNNING
     scheduled = {dg.AssetKey("beer_events")}
     by_landed_days = set(defs.resolve_job_def(defs.resolve_sensor_def("landed_days").job_name).asset_layer.selected_asset_keys)
-    assert by_landed_days == {dg.AssetKey(name) for name in ("cleaned_beers", "cleaned_beer_hops", "cleaned_recipes")}
+    assert by_landed_days == {dg.AssetKey(table.cleaned_asset) for table in TABLES}
     for key in set(graph.get_all_asset_keys()) - scheduled - by_landed_days - {SOURCE}:
         assert graph.get(key).automation_condition is not None, f"{key} would never run by itself"
 
@@ -99,24 +112,27 @@ def test_a_landing_that_touched_two_days_requests_exactly_those_two_partitions(d
     sensor = defs.resolve_sensor_def("landed_days")
     with dg.instance_for_test() as instance:
         touched = ["2026-11-30", "2026-12-01"]
+        instance.add_dynamic_partitions("ingestion_days", touched)  # what raw_beers does as it lands them
         instance.report_runless_asset_event(
             dg.AssetMaterialization("raw_beers", metadata={"days_touched": dg.MetadataValue.json(touched)}))
         context = dg.build_sensor_context(instance=instance, definitions=defs)
-        requests = sensor.evaluate_tick(context).run_requests
+        with dg.partition_loading_context(dynamic_partitions_store=instance):  # what the daemon provides
+            requests = sensor.evaluate_tick(context).run_requests
         assert sorted(r.partition_key for r in requests) == touched
-        cleaned = {dg.AssetKey(name) for name in ("cleaned_beers", "cleaned_beer_hops", "cleaned_recipes")}
+        cleaned = {dg.AssetKey(table.cleaned_asset) for table in TABLES}
         assert all(set(r.asset_selection or cleaned) == cleaned for r in requests)  # every table of the day
         nothing_new = dg.build_sensor_context(instance=instance, definitions=defs, cursor=context.cursor)
-        assert not sensor.evaluate_tick(nothing_new).run_requests  # the same landing is not cleaned twice
+        with dg.partition_loading_context(dynamic_partitions_store=instance):
+            assert not sensor.evaluate_tick(nothing_new).run_requests  # the same landing is not cleaned twice
 
 
-def test_the_cleaned_zone_is_partitioned_by_ingestion_day(graph):
-    cleaned = {dg.AssetKey(name) for name in ("cleaned_beers", "cleaned_beer_hops", "cleaned_recipes")}
+def test_the_cleaned_zone_is_partitioned_by_the_days_that_were_landed(graph):
+    cleaned = {dg.AssetKey(table.cleaned_asset) for table in TABLES}
     for key in cleaned:
         partitions = graph.get(key).partitions_def
-        assert isinstance(partitions, dg.DailyPartitionsDefinition) and partitions.timezone == "UTC"
-        today = datetime.now(UTC).date().isoformat()
-        assert partitions.get_last_partition_key() == today  # today's records land in today's partition
+        assert isinstance(partitions, dg.DynamicPartitionsDefinition) and partitions.name == "ingestion_days"
+        with dg.instance_for_test() as instance:  # a new install shows no day at all before its first landing
+            assert partitions.get_partition_keys(dynamic_partitions_store=instance) == []
     for key in graph.get_all_asset_keys() - cleaned:
         assert graph.get(key).partitions_def is None, key
 

@@ -96,10 +96,10 @@ def test_drift_detected_when_a_default_changes(variables_doc: dict, outputs_doc:
 
 
 def test_drift_detected_when_names_py_changes(variables_doc: dict, outputs_doc: dict) -> None:
-    moved = replace(DEFAULT_NAMES, stream_shards=4, glue_table="beers_v2")
+    moved = replace(DEFAULT_NAMES, stream_shards=4, athena_workgroup="beer-platform-v2")
     problems = infra.names_drift(moved, variables_doc, outputs_doc)
     assert len(problems) == 2
-    assert any("stream_shards" in p for p in problems) and any("glue_table" in p for p in problems)
+    assert any("stream_shards" in p for p in problems) and any("athena_workgroup" in p for p in problems)
 
 
 def test_drift_detected_on_type_change(outputs_doc: dict) -> None:

@@ -1,4 +1,5 @@
-"""Cleaning a day: what `stages.cleaned.clean_day` does to a day's raw parts, against the floor.
+"""Cleaning a day: what the cleaned stage does to a day's raw parts, beside the single-pass cleaner
+it replaced and the floor.
 
     python -m benchmarks.bench_cleaning [--sizes 10000,100000,1000000]
 
@@ -9,19 +10,16 @@ record). Every 100th record re-publishes the id of the record 50 lines earlier w
 later or (within the same 500-record batch, same arrival second) with a higher sequence number,
 so latest-wins has work to do.
 
-- tables: what `stages.cleaned.clean_day` does to the day's parts, S3 and Parquet aside:
-  read_raw_parts (two parts at a time) with `data` read as the union of every table builder's
-  fields (`lake.tables.BUILDERS`: beers, beer_hops, recipes), then each builder's build.
-- beers: the same with the `beers` builder alone (the 9 published fields): what a day cost before
-  the recipe tables, side by side.
-- floor: the same parts gunzipped and split into lines by polars, two at a time, no JSON parsed.
-  No cleaner reading these parts can beat it; the goal is to stay within 2x of it.
+- two-pass: `lake.day.clean_day` over the day's parts with every table of `lake.tables`, writing
+  each table's Parquet file as `stages.cleaned.LocalSink` does (S3 aside): pass 1 reads each
+  part's ordering keys, pass 2 builds each part's winners into every table.
+- single-pass: the cleaner of release `BASELINE` (all parts parsed into one frame, the tables
+  built from it; no Parquet written), run from a git worktree of that commit: the baseline.
+- floor: the same parts gunzipped and split into lines by polars, no JSON parsed.
 
 Each measurement runs in a fresh child process, which reports its RSS high-water mark (VmHWM)
-and its CPU time (all threads). Runs are interleaved (tables, beers, floor, tables, ...) so that a
-change in the load of a shared machine hits both alike; each keeps its best run. A day is
-cleaned from that day's parts alone, so the cost grows with the day (linearly: see the table),
-never with the history around it.
+and its CPU time (all threads). Runs are interleaved so that a change in the load of a shared
+machine hits them alike; each keeps its best run.
 """
 
 from __future__ import annotations
@@ -44,8 +42,9 @@ import polars as pl
 
 from benchmarks.machine import describe_machine, peak_rss_mib
 from beer_platform.lake import raw_format
-from beer_platform.lake.cleaning import read_raw_parts
-from beer_platform.lake.tables import BEERS, BUILDERS, DayRows, TableBuilder, data_schema_of
+from beer_platform.lake.day import clean_day
+from beer_platform.lake.tables import TABLES
+from beer_platform.stages.cleaned import LocalSink
 from beer_platform.stages.raw import BATCH_RECORDS as LANDING_BATCH_RECORDS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -58,12 +57,12 @@ GZIP_LEVEL = raw_format.GZIP_LEVEL
 FIRST_SEQUENCE = 49590338271490256608559692538361571095921575989136588898  # 56 digits, like AWS
 START = datetime(2026, 11, 26, tzinfo=timezone.utc)
 REPEATS_UP_TO_100K = 3  # best of 3 where a run is short enough to be noisy; 1M runs once
-GOAL_PEAK_MIB, GOAL_OF_FLOOR = 1024, 2.0
-MODES = ("tables", "beers", "floor")
+GOAL_PEAK_MIB = 1024  # the run container's memory limit
+MODES = ("two-pass", "single-pass", "floor")
+BASELINE = "0a2397e"  # the last release that cleaned a day in one pass
 # The recipe tables parse each distinct recipe once; this size's day has none in common (worst case).
 DISTINCT_RECIPES_SIZE = 100_000
 ATTENUATION_SLOT = "__attenuation__"  # a record's own attenuation_level, in place of its beer's
-BUILDERS_OF = {"tables": BUILDERS, "beers": (BEERS,)}
 
 
 # --- the synthetic raw zone ----------------------------------------------------------------------
@@ -114,12 +113,12 @@ def write_raw_zone(records: int, directory: Path, distinct_recipes: bool = False
 # --- the measured steps (run in a child process) -------------------------------------------------
 
 
-def clean(parts: list[Path], builders: tuple[TableBuilder, ...]) -> tuple[int, dict[str, pl.DataFrame]]:
-    """The day's raw parts parsed once, then every builder's table: rejects and the tables."""
-    raw = read_raw_parts((part.read_bytes() for part in parts), data_schema=data_schema_of(builders))
-    day = DayRows(raw)
-    built = {builder.spec.name: builder.build(day) for builder in builders}
-    return sum(table.rejected.height for table in built.values()), {name: t.rows for name, t in built.items()}
+def two_pass(parts: list[Path]) -> tuple[int, dict[str, int]]:
+    """The day's parts cleaned into every table, each written as a local Parquet file."""
+    with tempfile.TemporaryDirectory(prefix="bench-cleaned-") as out:
+        report = clean_day(lambda: (part.read_bytes() for part in parts), TABLES, LocalSink(Path(out), TABLES))
+    rejected = sum(table.rejected for table in report.tables.values())
+    return rejected, {name: table.rows for name, table in report.tables.items()}
 
 
 def gunzip_floor(parts: list[Path]) -> int:
@@ -145,32 +144,47 @@ def run_child(mode: str, directory: Path) -> None:
     parts = sorted(directory.glob("part-*.jsonl.gz"))
     cpu_started = cpu_seconds()
     started = time.perf_counter()
-    rejected, tables = 0, {}
-    if mode in BUILDERS_OF:
-        rejected, tables = clean(parts, BUILDERS_OF[mode])
+    rejected, rows = 0, {}
+    if mode == "two-pass":
+        rejected, rows = two_pass(parts)
     elif mode == "floor":
         gunzip_floor(parts)
     else:
         raise ValueError(f"unknown mode {mode}")
     seconds = time.perf_counter() - started
     cpu = cpu_seconds() - cpu_started
-    peak = peak_rss_mib()
-    rows = {name: frame.height for name, frame in tables.items()}
-    print(json.dumps({"seconds": seconds, "cpu_seconds": cpu, "peak_mib": peak, "rejected": rejected, "rows": rows}))
+    print(json.dumps({"seconds": seconds, "cpu_seconds": cpu, "peak_mib": peak_rss_mib(), "rejected": rejected,
+                      "rows": rows}))  # fmt: skip
 
 
 # --- the parent ------------------------------------------------------------------------------------
 
 
-def run_once(mode: str, directory: Path) -> dict[str, Any]:
-    command = [sys.executable, "-m", "benchmarks.bench_cleaning", "--child", mode, str(directory)]
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+def run_once(mode: str, directory: Path, baseline: Path | None) -> dict[str, Any] | None:
+    if mode == "single-pass":  # the baseline release's own benchmark child, from its own source
+        if baseline is None:
+            return None
+        command, cwd = [sys.executable, "-m", "benchmarks.bench_cleaning", "--child", "tables", str(directory)], baseline
+    else:
+        command, cwd = [sys.executable, "-m", "benchmarks.bench_cleaning", "--child", mode, str(directory)], ROOT
+    done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False,
+                          env={**os.environ, "PYTHONPATH": str(cwd)})  # fmt: skip
     if done.returncode != 0:
         raise RuntimeError(f"{mode} child failed:\n{done.stderr}")
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def measure(directory: Path, repeats: int) -> dict[str, dict[str, Any]]:
+def baseline_checkout(directory: Path) -> Path | None:
+    """A worktree of `BASELINE` in `directory`, or None without the git history (the column is left out)."""
+    done = subprocess.run(["git", "worktree", "add", "--detach", str(directory), BASELINE], cwd=ROOT,
+                          capture_output=True, text=True, check=False)  # fmt: skip
+    if done.returncode != 0:
+        log(f"no baseline: git worktree add {BASELINE} failed: {done.stderr.strip()[-300:]}")
+        return None
+    return directory
+
+
+def measure(directory: Path, repeats: int, baseline: Path | None) -> dict[str, dict[str, Any]]:
     """Per mode: the best time of `repeats` fresh processes, with the highest peak among them.
 
     The modes take turns, so that a change in the machine's load affects them all alike.
@@ -178,9 +192,10 @@ def measure(directory: Path, repeats: int) -> dict[str, dict[str, Any]]:
     runs: dict[str, list[dict[str, Any]]] = {mode: [] for mode in MODES}
     for _ in range(repeats):
         for mode in MODES:
-            runs[mode].append(run_once(mode, directory))
+            if (run := run_once(mode, directory, baseline)) is not None:
+                runs[mode].append(run)
     results = {}
-    for mode, mode_runs in runs.items():
+    for mode, mode_runs in ((mode, found) for mode, found in runs.items() if found):
         best = min(mode_runs, key=lambda run: run["seconds"])
         results[mode] = {**best, "peak_mib": max(run["peak_mib"] for run in mode_runs)}
         log(f"  {mode}: {best['seconds']:.2f} s, peak {results[mode]['peak_mib']:.0f} MiB")
@@ -204,66 +219,61 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--child", nargs=2, metavar=("MODE", "DIR"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
-        mode, directory = args.child
-        run_child(mode, Path(directory))
+        run_child(*args.child[:1], Path(args.child[1]))
         return
-
     sizes = [int(size.replace("_", "")) for size in args.sizes.split(",")]
     machine_at_start = machine()
     log(machine_at_start)
-    rows, worst = [], []
     days = [(size, False) for size in sizes] + ([(args.distinct_recipes, True)] if args.distinct_recipes else [])
-    for size, distinct_recipes in days:
-        with tempfile.TemporaryDirectory(prefix="bench-cleaning-") as tmp:
-            directory = Path(tmp)
-            started = time.perf_counter()
-            distinct = write_raw_zone(size, directory, distinct_recipes)
-            written = sum(path.stat().st_size for path in directory.glob("part-*"))
-            log(f"{size:,} records: {written / 2**20:,.0f} MiB gzipped, {distinct:,} ids, "
-                f"written in {time.perf_counter() - started:.1f} s")
-            results = measure(directory, REPEATS_UP_TO_100K if size <= 100_000 else 1)
-            for mode in BUILDERS_OF:
-                assert results[mode]["rejected"] == 0 and results[mode]["rows"]["beers"] == distinct, results[mode]
-            assert results["tables"]["rows"]["recipes"] == distinct  # one recipe row per beer
-            (worst if distinct_recipes else rows).append((size, written, results))
-
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="bench-baseline-") as checkout:
+        baseline = baseline_checkout(Path(checkout) / "baseline")
+        try:
+            rows = [measure_day(size, distinct_recipes, baseline) for size, distinct_recipes in days]
+        finally:
+            if baseline is not None:
+                subprocess.run(["git", "worktree", "remove", "--force", str(baseline)], cwd=ROOT, check=False)
     print(f"\nAt start: {machine_at_start}\nAt end:   {machine()}")
-    print(f"A day as the landing writes it: parts of at most {PART_RECORDS:,} records of one shard, gzip "
-          f"level {GZIP_LEVEL}; 1% duplicate ids. Best of {REPEATS_UP_TO_100K} interleaved runs up to 100k, "
-          "one run at 1M; every run a fresh process.\n")
-    print("| records in the day | parts | gzipped MiB | tables cleaned | clean s | CPU s | records/s | peak MiB "
-          "| floor s | floor CPU s | clean / floor |")
-    print("|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|")
-    for (size, written, r), label in [*((row, "") for row in rows), *((row, " (every recipe distinct)") for row in worst)]:
-        floor = r["floor"]
-        parts = -(-size // PART_RECORDS)
-        for mode in BUILDERS_OF:
-            p = r[mode]
-            cleaned = ", ".join(f"{name} {n:,}" for name, n in p["rows"].items())
-            print(f"| {size:,}{label} | {parts} | {written / 2**20:,.0f} | {cleaned} | {p['seconds']:.2f} "
-                  f"| {p['cpu_seconds']:.2f} | {size / p['seconds']:,.0f} | {p['peak_mib']:.0f} | {floor['seconds']:.2f} "
-                  f"| {floor['cpu_seconds']:.2f} | {p['seconds'] / floor['seconds']:.1f}x |")
-    print_goals(rows)
+    print_table(rows)
 
 
-def print_goals(rows: list[tuple[int, int, dict[str, Any]]]) -> None:
-    print("\nGoals, at the largest day:")
-    if len(rows) >= 2:
-        (small, _, first), (large, _, last) = rows[-2], rows[-1]
-        growth = (last["tables"]["seconds"] / first["tables"]["seconds"]) / (large / small)
-        print(f"- Grows with the day, linearly: {small:,} -> {large:,} records took {growth:.2f}x the time per "
-              f"record (1.00 = linear; {'met' if growth <= 1.25 else 'MISSED'}).")
-    size, _, last = rows[-1]
-    peak = last["tables"]["peak_mib"]
-    print(f"- Peak memory at {size:,}: {peak:.0f} MiB (goal < {GOAL_PEAK_MIB} MiB: "
-          f"{'met' if peak < GOAL_PEAK_MIB else 'MISSED'}).")
-    floor = last["floor"]
-    for mode, what in (("tables", "every table (beers, beer_hops, recipes)"), ("beers", "beers alone")):
-        clean = last[mode]
-        ratio = clean["seconds"] / floor["seconds"]
-        print(f"- Within {GOAL_OF_FLOOR:.0f}x of the floor at {size:,}, {what}: {ratio:.1f}x wall, "
-              f"{clean['cpu_seconds'] / floor['cpu_seconds']:.1f}x CPU "
-              f"({'met' if ratio <= GOAL_OF_FLOOR else 'MISSED'}).")
+def measure_day(size: int, distinct_recipes: bool, baseline: Path | None) -> tuple[int, bool, int, dict[str, Any]]:
+    with tempfile.TemporaryDirectory(prefix="bench-cleaning-") as tmp:
+        directory = Path(tmp)
+        started = time.perf_counter()
+        distinct = write_raw_zone(size, directory, distinct_recipes)
+        written = sum(path.stat().st_size for path in directory.glob("part-*"))
+        log(f"{size:,} records: {written / 2**20:,.0f} MiB gzipped, {distinct:,} ids, "
+            f"written in {time.perf_counter() - started:.1f} s")
+        results = measure(directory, REPEATS_UP_TO_100K if size <= 100_000 else 1, baseline)
+        for mode in ("two-pass", "single-pass"):
+            if mode in results:
+                assert results[mode]["rejected"] == 0 and results[mode]["rows"]["beers"] == distinct, results[mode]
+                assert results[mode]["rows"]["recipes"] == distinct  # one recipe row per beer
+        return size, distinct_recipes, written, results
+
+
+def print_table(rows: list[tuple[int, bool, int, dict[str, Any]]]) -> None:
+    print(f"A day as the landing writes it: parts of at most {PART_RECORDS:,} records of one shard, gzip level "
+          f"{GZIP_LEVEL}; 1% duplicate ids; every table (beers, beer_hops, recipes). Best of {REPEATS_UP_TO_100K} "
+          f"interleaved runs up to 100k, one run above; every run a fresh process. single-pass: release {BASELINE}.\n")
+    print("| records in the day | cleaner | seconds | CPU s | records/s | peak MiB | peak vs single-pass "
+          "| seconds vs floor |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
+    for size, distinct_recipes, _, results in rows:
+        label = f"{size:,}" + (", every recipe distinct" if distinct_recipes else "")
+        baseline_peak = results.get("single-pass", {}).get("peak_mib")
+        for mode in MODES:
+            if mode not in results:
+                continue
+            r = results[mode]
+            versus = f"{r['peak_mib'] / baseline_peak:.2f}x" if baseline_peak and mode != "floor" else ""
+            print(f"| {label} | {mode} | {r['seconds']:.2f} | {r['cpu_seconds']:.2f} | {size / r['seconds']:,.0f} "
+                  f"| {r['peak_mib']:.0f} | {versus} | {r['seconds'] / results['floor']['seconds']:.1f}x |")
+    size, _, _, last = max((row for row in rows if not row[1]), key=lambda row: row[0])
+    peak = last["two-pass"]["peak_mib"]
+    print(f"\nGoal: peak under {GOAL_PEAK_MIB} MiB at {size:,} records: {peak:.0f} MiB, "
+          f"{'met' if peak < GOAL_PEAK_MIB else 'MISSED'}.")
 
 
 if __name__ == "__main__":

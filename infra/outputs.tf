@@ -33,21 +33,6 @@ output "glue_database" {
   value       = module.catalog.glue_database
 }
 
-output "glue_table" {
-  description = "Name of the Glue table the platform creates at run time."
-  value       = module.catalog.glue_table
-}
-
-output "glue_beer_hops_table" {
-  description = "Name of a Glue table the platform creates at run time."
-  value       = module.catalog.glue_beer_hops_table
-}
-
-output "glue_recipes_table" {
-  description = "Name of a Glue table the platform creates at run time."
-  value       = module.catalog.glue_recipes_table
-}
-
 output "athena_workgroup" {
   description = "Name of the Athena workgroup."
   value       = module.catalog.athena_workgroup

@@ -69,39 +69,6 @@ variable "glue_database" {
   }
 }
 
-variable "glue_table" {
-  description = "Glue table of cleaned beers. Created by the platform at run time, not by Terraform; declared so its name is an output."
-  type        = string
-  default     = "beers"
-
-  validation {
-    condition     = can(regex("^[a-z0-9_]{1,255}$", var.glue_table))
-    error_message = "glue_table must be lower-case letters, digits and underscores."
-  }
-}
-
-variable "glue_beer_hops_table" {
-  description = "Glue table of cleaned hop additions (one row per entry of a recipe's hops). Created by the platform at run time, not by Terraform; declared so its name is an output."
-  type        = string
-  default     = "beer_hops"
-
-  validation {
-    condition     = can(regex("^[a-z0-9_]{1,255}$", var.glue_beer_hops_table))
-    error_message = "glue_beer_hops_table must be lower-case letters, digits and underscores."
-  }
-}
-
-variable "glue_recipes_table" {
-  description = "Glue table of cleaned recipes (batch and boil volume, attenuation). Created by the platform at run time, not by Terraform; declared so its name is an output."
-  type        = string
-  default     = "recipes"
-
-  validation {
-    condition     = can(regex("^[a-z0-9_]{1,255}$", var.glue_recipes_table))
-    error_message = "glue_recipes_table must be lower-case letters, digits and underscores."
-  }
-}
-
 variable "athena_workgroup" {
   description = "Athena workgroup for queries over the Glue database."
   type        = string

@@ -1,5 +1,4 @@
-"""The query layer: a Glue Data Catalog table over each cleaned table (beers, beer_hops, recipes),
-one asset per `lake.tables` spec."""
+"""The query layer: a Glue Data Catalog table over each cleaned table of `lake.tables`."""
 
 
 import time
@@ -10,24 +9,24 @@ from dagster import (
     AssetExecutionContext,
     AssetKey,
     AssetsDefinition,
+    Definitions,
     MaterializeResult,
     MetadataValue,
 )
 
 from beer_platform.assets.common import FOLLOWS_PARTITIONS, column_schema, platform_asset, schema_change_checks
-from beer_platform.assets.lake import cleaned_asset_key
-from beer_platform.lake.tables import BEER_HOPS, BEERS, RECIPES, TableBuilder, TableSpec
+from beer_platform.lake.declaration import Table
+from beer_platform.lake.tables import TABLES
 from beer_platform.resources import AWSResource, NamesResource, QueryResource
 from beer_platform.stages.catalog import publish_table
 
 
-def publish_and_query(context: AssetExecutionContext, spec: TableSpec, aws: AWSResource, names: NamesResource,
+def publish_and_query(context: AssetExecutionContext, table: Table, aws: AWSResource, names: NamesResource,
                       query: QueryResource):  # fmt: skip
-    """Publish `spec`'s Glue table (every partition registered), then count its latest partition's
+    """Publish the table in Glue (every partition registered), then count its latest partition's
     rows through the catalog."""
     started = time.perf_counter()
-    table = names.to_names().glue_table_of(spec.name)
-    report = publish_table(aws.client("glue"), aws.client("s3"), names.glue_database, table, names.cleaned_bucket, spec)
+    report = publish_table(aws.client("glue"), aws.client("s3"), names.glue_database, names.cleaned_bucket, table)
     context.log.info(f"table {report.table} {report.action}; partitions added: {report.partitions_added}")
     yield MaterializeResult(
         metadata={
@@ -40,7 +39,7 @@ def publish_and_query(context: AssetExecutionContext, spec: TableSpec, aws: AWSR
             "seconds": round(time.perf_counter() - started, 3),
         }
     )
-    sql = f"SELECT count(*) AS n FROM {table} WHERE ingestion_date = '{report.latest_partition}'"
+    sql = f"SELECT count(*) AS n FROM {table.name} WHERE ingestion_date = '{report.latest_partition}'"
     result = query.run(sql)
     rows = int(result.rows[0][0]) if result.rows else 0
     yield AssetCheckResult(
@@ -50,40 +49,31 @@ def publish_and_query(context: AssetExecutionContext, spec: TableSpec, aws: AWSR
     )
 
 
-def table_asset(builder: TableBuilder, what: str) -> AssetsDefinition:
+def table_asset(table: Table) -> AssetsDefinition:
     """The catalog asset of one cleaned table: `<name>_table`, below `cleaned_<name>`."""
-    spec = builder.spec
-    name = f"{spec.name}_table"
-    cleaned = cleaned_asset_key(spec)
 
     @platform_asset(
-        name=name,
-        deps=[AssetKey(cleaned)],
+        name=table.catalog_asset,
+        deps=[AssetKey(table.cleaned_asset)],
         group_name="catalog",
         kinds={"glue", "sql"},
         automation_condition=FOLLOWS_PARTITIONS,
         check_specs=[
             AssetCheckSpec(
-                "queryable", asset=name, blocking=True,
+                "queryable", asset=table.catalog_asset, blocking=True,
                 description="A SQL engine reads the latest partition through the catalog and counts its rows.",
             )  # fmt: skip
         ],
-        metadata={"dagster/column_schema": column_schema(spec.schema)},
-        description=(
-            f"The Glue Data Catalog table of {what} over the cleaned zone ({cleaned}: Parquet, partitioned by "
-            "ingestion_date), created or updated idempotently, every partition registered."
-        ),
+        metadata={"dagster/column_schema": column_schema(table)},
+        description=f"The Glue Data Catalog table `{table.name}` over the cleaned zone ({table.cleaned_asset}: "
+        "Parquet, partitioned by ingestion_date), created or updated idempotently, every partition registered.",
     )
     def publish(context: AssetExecutionContext, aws: AWSResource, names: NamesResource, query: QueryResource):
-        yield from publish_and_query(context, spec, aws, names, query)
+        yield from publish_and_query(context, table, aws, names, query)
 
     return publish
 
 
-beers_table = table_asset(BEERS, "beers (the 9 typed fields)")
-beer_hops_table = table_asset(BEER_HOPS, "hop additions (one row per addition)")
-recipes_table = table_asset(RECIPES, "recipes (volumes, attenuation: one row per beer)")
-
-beers_table_schema_checks = schema_change_checks(beers_table)
-beer_hops_table_schema_checks = schema_change_checks(beer_hops_table)
-recipes_table_schema_checks = schema_change_checks(recipes_table)
+def definitions(tables: tuple[Table, ...] = TABLES) -> Definitions:
+    assets = [table_asset(table) for table in tables]
+    return Definitions(assets=assets, asset_checks=[check for asset in assets for check in schema_change_checks(asset)])

@@ -23,10 +23,12 @@ WIRING = ("beer_platform.assets", "beer_platform.resources", "beer_platform.auto
           "beer_platform.definitions", "beer_platform.runner", "beer_platform.cli")  # fmt: skip
 
 
-def source_version(fn: Callable) -> str:
-    """12 hex digits of sha256 over the sources `fn` computes with (see the module docstring)."""
+def source_version(fn: Callable, modules: tuple[str, ...] = ()) -> str:
+    """12 hex digits of sha256 over the sources `fn` computes with (see the module docstring), and
+    over `modules` and what they import (e.g. the modules declaring what a factory was given)."""
     digest = hashlib.sha256()
-    for key, source in sorted(computed_by(fn).items()):
+    sources = computed_by(fn) | {module: _module_source(module) for module in _closure(frozenset(modules))}
+    for key, source in sorted(sources.items()):
         digest.update(f"{key}\n{source}\n".encode())
     return digest.hexdigest()[:12]
 

@@ -20,9 +20,8 @@ from dagster import (
     build_column_schema_change_checks,
     multi_asset,
 )
-import polars as pl
-
 from beer_platform.assets.code_version import source_version
+from beer_platform.lake.declaration import Table
 
 OWNERS = ["team:data-platform"]
 
@@ -38,53 +37,23 @@ def platform_asset(**kwargs: Any) -> Callable[[Callable[..., Any]], AssetsDefini
     return decorate
 
 
-def platform_multi_asset(specs: list[AssetSpec], **kwargs: Any) -> Callable[[Callable[..., Any]], AssetsDefinition]:
+def platform_multi_asset(specs: list[AssetSpec], modules: tuple[str, ...] = (), **kwargs: Any
+                         ) -> Callable[[Callable[..., Any]], AssetsDefinition]:  # fmt: skip
     """Dagster's `@multi_asset` (one computation, several assets), each spec owned by the team and
-    versioned by the source that computes them all, as `platform_asset` does."""
+    versioned by the source that computes them all, as `platform_asset` does, and by `modules`."""
 
     def decorate(fn: Callable[..., Any]) -> AssetsDefinition:
-        version = source_version(fn)
+        version = source_version(fn, modules)
         owned = [spec.replace_attributes(owners=OWNERS, code_version=version) for spec in specs]
         return multi_asset(specs=owned, **kwargs)(fn)
 
     return decorate
 
 
-COLUMN_DESCRIPTIONS = {
-    "id": "PunkAPI beer id",
-    "name": "Beer name",
-    "abv": "Alcohol by volume, %",
-    "ibu": "International bitterness units",
-    "target_fg": "Target final gravity",
-    "target_og": "Target original gravity",
-    "ebc": "Colour, European Brewery Convention",
-    "srm": "Colour, Standard Reference Method",
-    "ph": "pH",
-    "beer_id": "PunkAPI beer id",
-    "addition": "Index of the addition in the recipe's hop list, as published",
-    "variety": "Hop variety matched in the hop reference (null: extract, not a hop, or no match)",
-    "kind": "hop, blend, extract, not_a_hop; null: the name matched nothing in the hop reference",
-    "grams": "Amount in grams (converted; null for a non-hop not weighed)",
-    "amount_value": "Amount as published",
-    "amount_unit": "Unit as published",
-    "add": "When it is added, as published",
-    "boil_minutes": "Boil minutes derived from add (dry hop 0; null where add names no time)",
-    "dry_hop": "Added cold (dry hop, fermenter, secondary, maturation, wood ageing)",
-    "attribute": "As published: bitter, flavour, aroma",
-    "volume_litres": "Batch volume, litres",
-    "boil_volume_litres": "Boil volume, litres",
-    "attenuation_level": "Attenuation, %, as published",
-}
-
-
-def column_schema(schema: dict) -> TableSchema:
-    return TableSchema(
-        columns=[
-            TableColumn(name, "string" if isinstance(dtype, pl.Enum) else str(dtype).lower(),
-                        description=COLUMN_DESCRIPTIONS.get(name))
-            for name, dtype in schema.items()
-        ]
-    )
+def column_schema(table: Table) -> TableSchema:
+    """The table's columns, typed as the lake stores them, with their descriptions, for the UI."""
+    return TableSchema(columns=[TableColumn(c.name, str(c.lake_dtype).lower(), description=c.description)
+                                for c in table.columns])  # fmt: skip
 
 
 def schema_change_checks(assets_def: AssetsDefinition) -> list[AssetChecksDefinition]:

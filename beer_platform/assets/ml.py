@@ -4,20 +4,21 @@ import base64
 import time
 from typing import Any
 
-from dagster import AssetCheckResult, AssetCheckSpec, AssetExecutionContext, MaterializeResult, MetadataValue
+from dagster import AssetCheckResult, AssetCheckSpec, AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue
 
-from beer_platform.assets.catalog import beer_hops_table, beers_table, recipes_table
 from beer_platform.assets.common import EAGER, platform_asset
 from beer_platform.resources import AWSResource, NamesResource
 from beer_platform.settings import ensure_bentoml_home
 from beer_platform.stages.catalog import TrainingTables, read_training_tables
+from beer_platform.lake.tables import BEER_HOPS, BEERS, RECIPES
 from beer_platform.training.gate import judge_models
 
 MODEL_CHECK = "better_than_baseline_and_current"
+TRAINED_ON = (BEERS, BEER_HOPS, RECIPES)  # in the order `read_training_tables` takes them
 
 
 @platform_asset(
-    deps=[beers_table, beer_hops_table, recipes_table],
+    deps=[AssetKey(table.catalog_asset) for table in TRAINED_ON],
     group_name="ml",
     kinds={"scikit-learn", "bentoml"},
     automation_condition=EAGER,
@@ -43,7 +44,7 @@ def ibu_model(context: AssetExecutionContext, aws: AWSResource, names: NamesReso
 
     started = time.perf_counter()
     tables = read_training_tables(aws.client("glue"), aws.client("s3"), names.glue_database,
-                                  [names.glue_table, names.glue_beer_hops_table, names.glue_recipes_table])  # fmt: skip
+                                  [table.name for table in TRAINED_ON])  # fmt: skip
     code_version = context.assets_def.code_versions_by_key[context.asset_key]
     current = model_store.latest_model_info()
     meta = (current or {}).get("metadata", {})

@@ -107,3 +107,9 @@ def describe_table(glue: Any, database: str, table: str) -> TableDescription:
         partition_keys=found.get("PartitionKeys", []),
         partitions=get_partitions(glue, database, table),
     )
+
+
+def table_names(glue: Any, database: str) -> list[str]:
+    """Every table of `database`, by name."""
+    return [table["Name"] for page in glue.get_paginator("get_tables").paginate(DatabaseName=database)
+            for table in page["TableList"]]  # fmt: skip

@@ -5,13 +5,14 @@ Both resolve the tables through the Glue catalog (location, partitions), as any 
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 from importlib.resources import files
 from typing import Any
 from urllib.parse import urlparse
 
-from beer_platform.aws.glue import describe_table
+from beer_platform.aws.glue import describe_table, table_names
 
 
 @dataclass(frozen=True)
@@ -37,13 +38,11 @@ def httpfs_extension_path() -> str:
 
 
 class DuckDBGlueQuery:
-    """Registers each Glue table as a DuckDB table of the same name, then runs SQL against them."""
+    """Registers each Glue table the SQL names as a DuckDB table of the same name, then runs it."""
 
-    def __init__(
-        self, glue: Any, database: str, tables: list[str], endpoint_url: str, region: str,
-        credentials: tuple[str, str, str | None],
-    ) -> None:  # fmt: skip
-        self.glue, self.database, self.tables = glue, database, tables
+    def __init__(self, glue: Any, database: str, endpoint_url: str, region: str,
+                 credentials: tuple[str, str, str | None]) -> None:  # fmt: skip
+        self.glue, self.database = glue, database
         self.endpoint_url, self.region, self.credentials = endpoint_url, region, credentials
 
     def _connect(self):
@@ -64,11 +63,9 @@ class DuckDBGlueQuery:
     def run(self, sql: str) -> QueryResult:
         con = self._connect()
         registered = 0
-        for name in self.tables:
-            try:
-                table = describe_table(self.glue, self.database, name)
-            except self.glue.exceptions.EntityNotFoundException:
-                continue  # not published yet: a query naming it says so
+        named = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", sql.lower()))
+        for name in [name for name in table_names(self.glue, self.database) if name in named]:
+            table = describe_table(self.glue, self.database, name)
             if not table.partitions:
                 continue
             globs = [location.rstrip("/") + "/*.parquet" for _, location in sorted(table.partitions.items())]
@@ -80,7 +77,8 @@ class DuckDBGlueQuery:
             )
             registered += 1
         if not registered:
-            raise QueryError(f"{self.database} has no table with partitions yet: materialize beers_table first")
+            raise QueryError(f"the query names no table of {self.database} with partitions (tables: "
+                             f"{', '.join(table_names(self.glue, self.database)) or 'none yet'})")
         try:
             cursor = con.execute(sql)
         except Exception as err:  # duckdb raises many error types; all mean "bad query"

@@ -18,10 +18,9 @@ from dataclasses import dataclass
 from datetime import date
 
 RAW_PREFIX = "beers"  # s3://<raw>/beers/ingestion_date=YYYY-MM-DD/part-<shard>-<first>-<last>.jsonl.gz
-CLEANED_PREFIX = "beers"  # s3://<cleaned>/beers/ingestion_date=YYYY-MM-DD/part-0.parquet
 PARTITION_KEY = "ingestion_date"
 STATE_PREFIX = "state"  # s3://<artifacts>/state/...: stream checkpoints, publication markers
-REJECTS_PREFIX = "_rejects"  # s3://<cleaned>/_rejects/<table>/ingestion_date=.../rejects.json
+REJECTS_PREFIX = "_rejects"  # s3://<cleaned>/_rejects/<table>/ingestion_date=.../rejects.jsonl
 RAW_PART_SUFFIX = ".jsonl.gz"
 
 _RAW_PART = re.compile(r"/part-(?P<shard>.+)-(?P<first>\d+)-(?P<last>\d+)\.jsonl\.gz$")
@@ -72,12 +71,8 @@ def table_part_key(table_prefix: str, day: date | str) -> str:
     return partition_prefix(table_prefix, day) + "part-0.parquet"
 
 
-def cleaned_part_key(day: date | str) -> str:
-    return table_part_key(CLEANED_PREFIX, day)
-
-
-def rejects_key(day: date | str, table_prefix: str = CLEANED_PREFIX) -> str:
-    return partition_prefix(f"{REJECTS_PREFIX}/{table_prefix}", day) + "rejects.json"
+def rejects_key(day: date | str, table_prefix: str) -> str:
+    return partition_prefix(f"{REJECTS_PREFIX}/{table_prefix}", day) + "rejects.jsonl"
 
 
 def state_key(*parts: str) -> str:

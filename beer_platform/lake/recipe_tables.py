@@ -9,6 +9,7 @@ A record whose recipe has any other problem is left out of both tables and liste
 
 from __future__ import annotations
 
+import functools
 import json
 import operator
 from collections.abc import Iterable, Mapping
@@ -58,8 +59,9 @@ class RecipeTables:
 
 # A HopAddition's fields in BEER_HOPS_SCHEMA's order after beer_id and addition: read as one tuple.
 _HOP_FIELDS = operator.attrgetter(*[name for name in BEER_HOPS_SCHEMA if name not in ("beer_id", "addition")])
-# Records decoded and parsed at a time from a day's recipe source: bounds the Python objects alive.
-CHUNK_ROWS = 5_000
+# Distinct recipes whose parse is kept: a day's chunks share them (a republished beer keeps its
+# recipe), and the bound keeps a day of all-distinct recipes from holding every parse.
+PARSE_CACHE_RECIPES = 4096
 
 
 def recipe_tables(records: pl.DataFrame | Iterable[Mapping[str, Any]]) -> RecipeTables:
@@ -87,35 +89,38 @@ def recipe_tables(records: pl.DataFrame | Iterable[Mapping[str, Any]]) -> Recipe
     )
 
 
-def recipe_tables_of_source(recipe_source: pl.DataFrame | None, chunk_rows: int = CHUNK_ROWS) -> RecipeTables:
-    """`recipe_tables` of `cleaning.CleaningResult.recipe_source` (None: no recipe read): the same
-    tables as from every record decoded at once, at the cost of the distinct recipes.
-
-    A beer republished keeps its recipe, so a day of records holds few distinct recipe texts: each
-    is decoded and parsed once (`chunk_rows` at a time, so the Python objects alive stay bounded
-    whatever the day's size), and its rows are joined back to every beer id that carries it.
-    """
+def recipe_tables_of_source(recipe_source: pl.DataFrame | None) -> RecipeTables:
+    """`recipe_tables` of records given as their id and each recipe field's JSON text (the columns
+    `id` and `RECIPE_FIELDS`; None: no recipe read): the same tables at the cost of the distinct
+    recipes. A republished beer keeps its recipe, so a day holds few distinct recipe texts: each
+    is decoded and parsed once (`_parsed`, a bounded cache shared by the day's chunks), and its
+    rows are joined back to every beer id that carries it."""
     if recipe_source is None or recipe_source.is_empty():
         return recipe_tables([])
     fields = list(RECIPE_FIELDS)
     # group_by keeps only the distinct texts (a join would copy every row's texts once more)
-    distinct = recipe_source.group_by(fields, maintain_order=True).agg(beer_ids="id").with_row_index("recipe", offset=1)
+    distinct = recipe_source.group_by(fields, maintain_order=True).agg(beer_ids="id").with_row_index("recipe")
     beers = distinct.select(pl.col("recipe").cast(pl.Int64), beer_id="beer_ids").explode("beer_id")
-    distinct = distinct.drop("beer_ids")
-    bad_id = pl.col("beer_id").is_null() | (pl.col("beer_id") < 1)
-    parts = [  # keyed by the recipe's index: parse_recipe reads the recipe fields only
-        recipe_tables(decoded_records(chunk.rename({"recipe": "id"})))
-        for chunk in distinct.select(pl.col("recipe").cast(pl.Int64), *fields).iter_slices(chunk_rows)
-    ]
+    hops, recipes, rejected = [], [], []
+    for index, *texts in distinct.select("recipe", *fields).iter_rows():
+        recipe_row, hop_rows, reason = _parsed(tuple(texts))
+        if reason is not None:
+            rejected.append((index, reason))
+            continue
+        recipes.append((index, *recipe_row))
+        hops.extend((index, *hop) for hop in hop_rows)
     by_recipe = RecipeTables(
-        *(pl.concat([getattr(part, table) for part in parts]) for table in ("beer_hops", "recipes", "rejected"))
+        beer_hops=pl.DataFrame(hops, schema=BEER_HOPS_SCHEMA, orient="row"),
+        recipes=pl.DataFrame(recipes, schema=RECIPES_SCHEMA, orient="row"),
+        rejected=pl.DataFrame(rejected, schema=REJECTED_SCHEMA, orient="row"),
     )
+    bad_id = pl.col("beer_id").is_null() | (pl.col("beer_id") < 1)
 
     def per_beer(rows: pl.DataFrame, schema: pl.Schema) -> pl.DataFrame:
         joined = beers.filter(~bad_id).join(rows.rename({"beer_id": "recipe"}), on="recipe", how="inner")
         return joined.select(schema.names()).cast(dict(schema))
 
-    rejected = pl.concat([
+    rejected_rows = pl.concat([
         beers.filter(bad_id)  # with_columns: literals take the frame's height, even 0 (select's would make a row)
         .with_columns(beer_id=pl.lit(None, pl.Int64), reason=pl.lit("id missing or not a positive integer"))
         .select(REJECTED_SCHEMA.names()),
@@ -124,8 +129,21 @@ def recipe_tables_of_source(recipe_source: pl.DataFrame | None, chunk_rows: int 
     return RecipeTables(
         beer_hops=per_beer(by_recipe.beer_hops, BEER_HOPS_SCHEMA).sort("beer_id", "addition"),
         recipes=per_beer(by_recipe.recipes, RECIPES_SCHEMA).sort("beer_id"),
-        rejected=rejected,
+        rejected=rejected_rows,
     )
+
+
+@functools.lru_cache(maxsize=PARSE_CACHE_RECIPES)
+def _parsed(texts: tuple[str | None, ...]) -> tuple[tuple[Any, ...], tuple[tuple[Any, ...], ...], str | None]:
+    """One recipe's (recipes row, beer_hops rows, rejection reason) without the beer id, from its
+    fields' JSON texts (`RECIPE_FIELDS` order)."""
+    record = {name: _decoded(text) for name, text in zip(RECIPE_FIELDS, texts, strict=True)}
+    try:
+        recipe = parse_recipe(record, known_names_only=False)
+    except RecipeError as error:
+        return (), (), str(error)
+    hops = tuple((index, *_HOP_FIELDS(hop)) for index, hop in enumerate(recipe.hops or ()))
+    return (recipe.volume_litres, recipe.boil_volume_litres, recipe.attenuation_level), hops, None
 
 
 def hop_additions(beer_hops: pl.DataFrame) -> dict[int, tuple[HopAddition, ...]]:
@@ -135,15 +153,6 @@ def hop_additions(beer_hops: pl.DataFrame) -> dict[int, tuple[HopAddition, ...]]
     for row in beer_hops.sort("beer_id", "addition").iter_rows(named=True):
         by_beer.setdefault(row["beer_id"], []).append(HopAddition(**{name: row[name] for name in fields}))
     return {beer_id: tuple(additions) for beer_id, additions in by_beer.items()}
-
-
-def decoded_records(recipe_source: pl.DataFrame) -> list[dict[str, Any]]:
-    """`cleaning.CleaningResult.recipe_source` (id and each recipe field as JSON text) as records for
-    `recipe_tables`. A text that is not JSON was a JSON string (polars keeps those bare): kept as is."""
-    return [
-        {"id": row["id"], **{name: _decoded(row[name]) for name in RECIPE_FIELDS}}
-        for row in recipe_source.iter_rows(named=True)
-    ]
 
 
 def unmatched_hops(beer_hops: pl.DataFrame) -> pl.DataFrame:

@@ -1,138 +1,113 @@
-"""The cleaned zone's tables: what each is (`TableSpec`) and how a day's raw records become it
-(`TableBuilder`). Pure: no I/O.
+"""The cleaned zone's tables, each declared once (see `declaration`): `beers`, `beer_hops`, `recipes`.
 
-A day is cleaned by parsing its raw parts once, with `data` read as the union of the builders'
-`data_schema`s, and handing the envelope rows (`DayRows`) to every builder. Each builder's table is one
-Parquet partition per ingestion day under its own prefix, published as its own Glue table by
-`stages.catalog` from its spec alone. Adding a table is adding a builder and its spec here.
-
-The tables: `beers` (the 9 published fields), `beer_hops` (one row per hop addition of each
-beer's latest record, matched to the hop reference) and `recipes` (one row per beer: volumes,
-attenuation). The three share their work: latest-wins (`cleaning.clean_beers`) and the recipe
-parse (`recipe_tables`) run once per day, whichever builder asks first (`DayRows`).
+To add a table, declare it here and add it to `TABLES` (docs/lake.md shows one): its assets,
+checks, Glue table and documentation follow from the declaration.
 """
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-
 import polars as pl
 
-from beer_platform.lake import object_keys
-from beer_platform.lake.cleaning import CLEANED_SCHEMA, RECIPE_DATA_SCHEMA, CleaningResult, clean_beers
-from beer_platform.lake.recipe_tables import (
-    BEER_HOPS_SCHEMA, RECIPES_SCHEMA, REJECTED_SCHEMA, RecipeTables, recipe_tables_of_source,
-)  # fmt: skip
-
-# polars dtype -> Hive/Glue type, for the table's columns in the catalog
-GLUE_TYPES = {pl.Int64: "bigint", pl.Int32: "int", pl.String: "string", pl.Float64: "double", pl.Boolean: "boolean"}
+from beer_platform.brewing.recipes import RECIPE_FIELDS
+from beer_platform.lake.beers import CLEANED_SCHEMA, anomalies, typed_beers
+from beer_platform.lake.declaration import Built, Check, Chunk, DayTotals, Table, described
+from beer_platform.lake.recipe_tables import BEER_HOPS_SCHEMA, RECIPES_SCHEMA, REJECTED_SCHEMA, unmatched_hops
 
 
-@dataclass(frozen=True)
-class TableSpec:
-    name: str  # the table's name in the catalog (the default; `names.py` may rename `beers`)
-    prefix: str  # its key prefix in the cleaned bucket
-    schema: pl.Schema
-    description: str
-
-    def glue_columns(self) -> list[dict[str, str]]:
-        return [{"Name": name, "Type": GLUE_TYPES[dtype]} for name, dtype in self.schema.items()]
+def _row_count_matches_api(day: DayTotals) -> tuple[bool, dict]:
+    expected = day.facts.get("api_rows")
+    return expected == day.rows["beers"], {"api_rows": -1 if expected is None else expected,
+                                           "cleaned_rows": day.rows["beers"]}  # fmt: skip
 
 
-@dataclass(frozen=True)
-class BuiltTable:
-    rows: pl.DataFrame  # exactly the spec's schema
-    rejected: pl.DataFrame  # the envelope rows (or parts of them) left out, with a `reason` column
+def _ids_at_fault(chunk: Chunk) -> pl.DataFrame:
+    ids = chunk.built["beers"].rows.select("id")
+    return ids.filter(pl.col("id").is_null() | pl.col("id").is_duplicated())
 
 
-@dataclass(frozen=True)
-class TableBuilder:
-    spec: TableSpec
-    data_schema: pl.Schema  # the fields of each envelope's `data` that `build` reads
-    build: Callable[[DayRows], BuiltTable]  # a day's envelope rows -> the day's table
+def _rejected_records(chunk: Chunk) -> pl.DataFrame:
+    return chunk.rejected.select("shard_id", "sequence_number", "reason")
 
 
-@dataclass
-class DayRows:
-    """A day's envelope rows, parsed once, with the work the builders share done once, when a
-    builder first asks for it: latest-wins (`beers` and the recipe tables keep the same records)
-    and the recipe parse (`beer_hops` and `recipes` are two views of it)."""
-
-    raw: pl.DataFrame
-
-    @functools.cached_property
-    def latest(self) -> CleaningResult:
-        return clean_beers(self.raw)
-
-    @functools.cached_property
-    def recipes(self) -> RecipeTables:
-        """The recipe tables of each beer's latest record (the one `beers` keeps)."""
-        return recipe_tables_of_source(self.latest.recipe_source)
-
-
-def lake_schema(schema: pl.Schema) -> pl.Schema:
-    """Enums as plain strings: what every engine reading the Parquet (Glue, Athena, DuckDB) types alike."""
-    return pl.Schema({name: pl.String if isinstance(dtype, pl.Enum) else dtype for name, dtype in schema.items()})
-
-
-def _beers(day: DayRows) -> BuiltTable:
-    return BuiltTable(day.latest.beers, day.latest.rejected)
-
-
-def _beer_hops(day: DayRows) -> BuiltTable:
-    # A recipe that cannot be read is rejected once, with its reason, by `recipes`.
-    return BuiltTable(day.recipes.beer_hops.cast(dict(BEER_HOPS.spec.schema)), REJECTED_SCHEMA.to_frame())
-
-
-def _recipe_rows(day: DayRows) -> BuiltTable:
-    return BuiltTable(day.recipes.recipes, day.recipes.rejected)
-
-
-BEERS = TableBuilder(
-    TableSpec(
-        name="beers",
-        prefix=object_keys.CLEANED_PREFIX,
-        schema=CLEANED_SCHEMA,
-        description="BrewDog beers (PunkAPI v2), cleaned: one row per beer per ingestion day.",
+BEERS = Table(
+    name="beers",
+    description="BrewDog beers (PunkAPI v2), cleaned: the published fields typed, one row per beer per ingestion day "
+    "(its latest record). Anomalies are flagged, not dropped.",
+    rows_are="beers",
+    columns=described(CLEANED_SCHEMA, {
+        "id": "PunkAPI beer id", "name": "Beer name", "abv": "Alcohol by volume, %",
+        "ibu": "International bitterness units", "target_fg": "Target final gravity",
+        "target_og": "Target original gravity", "ebc": "Colour, European Brewery Convention",
+        "srm": "Colour, Standard Reference Method", "ph": "pH",
+    }),  # fmt: skip
+    reads=CLEANED_SCHEMA,
+    build=lambda chunk: Built(typed_beers(chunk.records, chunk.ids), chunk.rejected),
+    checks=(
+        Check("ids_unique_and_present", "Every row has an id and no id appears twice.", find=_ids_at_fault,
+              blocking=True),
+        Check("row_count_matches_api", "The day's partition holds as many beers as the API returned.",
+              judge=_row_count_matches_api, blocking=True),
+        Check("values_in_range", "Warns about published values outside physical ranges (kept, flagged).",
+              find=lambda chunk: anomalies(chunk.built["beers"].rows), warn=True),
+        Check("no_rejected_records", "Warns when raw records could not be cleaned (kept aside in _rejects/).",
+              find=_rejected_records, warn=True),
     ),
-    data_schema=CLEANED_SCHEMA,
-    build=_beers,
 )
 
-BEER_HOPS = TableBuilder(
-    TableSpec(
-        name="beer_hops",
-        prefix="beer_hops",
-        schema=lake_schema(BEER_HOPS_SCHEMA),
-        description="Hop additions of each beer's recipe (PunkAPI ingredients.hops): one row per addition per "
-        "ingestion day, matched to the hop reference (kind null: the name matched nothing).",
+BEER_HOPS = Table(
+    name="beer_hops",
+    description="Hop additions of each beer's recipe (PunkAPI ingredients.hops): one row per addition per "
+    "ingestion day, matched to the hop reference (kind null: the name matched nothing).",
+    rows_are="hop additions",
+    columns=described(BEER_HOPS_SCHEMA, {
+        "beer_id": "PunkAPI beer id", "addition": "Index of the addition in the recipe's hop list, as published",
+        "name": "Hop name as published",
+        "variety": "Hop variety matched in the hop reference (null: extract, not a hop, or no match)",
+        "kind": "hop, blend, extract, not_a_hop; null: the name matched nothing in the hop reference",
+        "grams": "Amount in grams (converted; null for a non-hop not weighed)",
+        "amount_value": "Amount as published", "amount_unit": "Unit as published",
+        "add": "When it is added, as published",
+        "boil_minutes": "Boil minutes derived from add (dry hop 0; null where add names no time)",
+        "dry_hop": "Added cold (dry hop, fermenter, secondary, maturation, wood ageing)",
+        "attribute": "As published: bitter, flavour, aroma",
+    }),  # fmt: skip
+    reads=pl.Schema({"id": pl.Int64, **{name: pl.String for name in RECIPE_FIELDS}}),
+    build=lambda chunk: Built(chunk.recipes.beer_hops, REJECTED_SCHEMA.to_frame()),  # recipes rejects it once
+    checks=(
+        Check("hop_names_matched", "Every hop name matched the hop reference (brewing/data/hop_alpha_acids.csv). "
+              "An unknown name is kept with kind null and listed here, never counted as no bitterness: the "
+              "table and the model wait until the reference knows it.",
+              find=lambda chunk: unmatched_hops(chunk.built["beer_hops"].rows), blocking=True),
     ),
-    data_schema=RECIPE_DATA_SCHEMA,
-    build=_beer_hops,
 )
 
-RECIPES = TableBuilder(
-    TableSpec(
-        name="recipes",
-        prefix="recipes",
-        schema=RECIPES_SCHEMA,
-        description="Each beer's recipe: batch and boil volume in litres, attenuation; one row per beer per "
-        "ingestion day.",
+
+def _beers_without_one_recipe_row(chunk: Chunk) -> pl.DataFrame:
+    recipes = chunk.built["recipes"]
+    accounted = pl.concat([recipes.rows["beer_id"], recipes.rejected["beer_id"]])
+    missing = chunk.built["beers"].rows.select(beer_id="id").filter(~pl.col("beer_id").is_in(accounted.implode()))
+    twice = recipes.rows.select("beer_id").filter(pl.col("beer_id").is_duplicated()).unique()
+    return pl.concat([missing.with_columns(fault=pl.lit("no recipe row")),
+                      twice.with_columns(fault=pl.lit("more than one recipe row"))])  # fmt: skip
+
+
+RECIPES = Table(
+    name="recipes",
+    description="Each beer's recipe: batch and boil volume in litres, attenuation; one row per beer per "
+    "ingestion day. A recipe that cannot be read is kept aside in _rejects/, with the reason.",
+    rows_are="recipes",
+    columns=described(RECIPES_SCHEMA, {
+        "beer_id": "PunkAPI beer id", "volume_litres": "Batch volume, litres",
+        "boil_volume_litres": "Boil volume, litres", "attenuation_level": "Attenuation, %, as published",
+    }),  # fmt: skip
+    reads=pl.Schema({"id": pl.Int64, **{name: pl.String for name in RECIPE_FIELDS}}),
+    build=lambda chunk: Built(chunk.recipes.recipes, chunk.recipes.rejected),
+    checks=(
+        Check("one_row_per_beer", "Each cleaned beer has exactly one recipe row, or its recipe was rejected.",
+              find=_beers_without_one_recipe_row, blocking=True),
+        Check("no_rejected_records", "Warns when a recipe could not be read (kept aside in _rejects/, with the "
+              "reason).", find=lambda chunk: chunk.built["recipes"].rejected, warn=True),
     ),
-    data_schema=RECIPE_DATA_SCHEMA,
-    build=_recipe_rows,
 )
 
-BUILDERS: tuple[TableBuilder, ...] = (BEERS, BEER_HOPS, RECIPES)
-
-
-def data_schema_of(builders: Iterable[TableBuilder]) -> pl.Schema:
-    """The `data` fields any of the builders reads; a field two builders read differently is an error."""
-    fields: dict[str, pl.DataType] = {}
-    for builder in builders:
-        for name, dtype in builder.data_schema.items():
-            if fields.setdefault(name, dtype) != dtype:
-                raise ValueError(f"builders read data.{name} as both {fields[name]} and {dtype}")
-    return pl.Schema(fields)
+TABLES: tuple[Table, ...] = (BEERS, BEER_HOPS, RECIPES)

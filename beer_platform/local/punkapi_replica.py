@@ -26,8 +26,6 @@ import json
 import math
 import random
 import re
-import socket
-import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, fields, replace
@@ -44,6 +42,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from beer_platform.local.http_server import ThreadedServer
 from beer_platform.settings import DEFAULT_PUNKAPI_PORT
 
 __all__ = ["Faults", "ReplicaServer", "create_app", "load_beers", "main"]
@@ -416,70 +415,20 @@ def create_app(
 # --- serving in a background thread -------------------------------------------------------------
 
 
-class ReplicaServer:
-    """Serve the replica with uvicorn on a real socket, from a daemon thread.
-
-    `start(port=0)` binds a free port itself and hands the socket to uvicorn, so there is no
-    window in which another process can take the port.
-    """
+class ReplicaServer(ThreadedServer):
+    """The replica served on 127.0.0.1 from a daemon thread (`start(port=0)`: a free port)."""
 
     def __init__(self, app: Starlette | None = None, *, limit_concurrency: int = 64) -> None:
-        self.app = app if app is not None else create_app()
-        self.limit_concurrency = limit_concurrency
-        self.host = "127.0.0.1"
-        self.port = 0
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
+        super().__init__(app if app is not None else create_app(), "punkapi-replica",
+                         limit_concurrency=limit_concurrency)  # fmt: skip
 
     @property
     def root_url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return self.url
 
     @property
     def base_url(self) -> str:
-        return f"{self.root_url}/v2"
-
-    def start(self, host: str = "127.0.0.1", port: int = 0, timeout: float = 10.0) -> ReplicaServer:
-        if self._thread is not None:
-            raise RuntimeError("ReplicaServer already started")
-        sock = socket.create_server((host, port))  # SO_REUSEADDR is set on POSIX
-        self.host, self.port = host, sock.getsockname()[1]
-        config = uvicorn.Config(
-            self.app,
-            log_config=None,  # leave the host process's logging configuration alone
-            log_level="warning",
-            access_log=False,
-            lifespan="off",
-            limit_concurrency=self.limit_concurrency,
-            timeout_graceful_shutdown=2,
-        )
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(
-            target=self._server.run,
-            kwargs={"sockets": [sock]},
-            name=f"punkapi-replica-{self.port}",
-            daemon=True,
-        )
-        self._thread.start()
-        deadline = time.monotonic() + timeout
-        while not self._server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                sock.close()
-                raise RuntimeError(f"PunkAPI replica failed to start on {host}:{self.port}")
-            time.sleep(0.01)
-        return self
-
-    def stop(self, timeout: float = 5.0) -> None:
-        if self._server is not None and self._thread is not None:
-            self._server.should_exit = True
-            self._thread.join(timeout)
-        self._server = self._thread = None
-
-    def __enter__(self) -> ReplicaServer:
-        return self if self._thread is not None else self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
+        return f"{self.url}/v2"
 
 
 def main(argv: list[str] | None = None) -> None:

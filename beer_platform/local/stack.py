@@ -25,6 +25,7 @@ from pathlib import Path
 import httpx
 
 from beer_platform.local import registry
+from beer_platform.local.http_server import bind
 from beer_platform.local.provision import provision
 from beer_platform.names import DEFAULT_NAMES, ResourceNames
 from beer_platform.settings import DEFAULT_AWS_PORT, DEFAULT_PUNKAPI_PORT
@@ -266,6 +267,9 @@ def start_detached(state_dir: Path, aws_port: int, punkapi_port: int, timeout: f
     """Start `stack up` as a background process; return its state once both servers answer."""
     if (state := read_state(state_dir)) is not None:
         return state | {"already_running": True}
+    for port in (aws_port, punkapi_port):  # a taken port is told at once, by number, not after a timeout
+        if port:
+            bind("127.0.0.1", port).close()
     state_dir.mkdir(parents=True, exist_ok=True)
     (state_dir / STATE_FILE).unlink(missing_ok=True)
     log = (state_dir / LOG_FILE).open("ab")

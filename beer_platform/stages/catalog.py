@@ -1,4 +1,4 @@
-"""The Glue tables over the cleaned zone, one per `lake.tables.TableSpec`: typed columns,
+"""The Glue tables over the cleaned zone, one per `lake.tables` declaration: typed, described columns,
 partitioned by ingestion date, every partition registered."""
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ import polars as pl
 from beer_platform.aws import glue as glue_ops
 from beer_platform.aws import s3 as s3_ops
 from beer_platform.lake.object_keys import PARTITION_KEY, day_of_key, partition_prefix, partitions_prefix
-from beer_platform.lake.tables import TableSpec
+from beer_platform.lake.declaration import Table
+from beer_platform.training.rows import data_version, training_rows
 
 
 @dataclass
@@ -25,21 +26,20 @@ class TableReport:
     latest_partition: str | None = None
 
 
-def publish_table(glue: Any, s3: Any, database: str, table: str, cleaned_bucket: str, spec: TableSpec) -> TableReport:
-    """Create or update the table `table` (the spec's, under the name in use) and register every
-    partition its prefix holds."""
-    location = s3_ops.uri(cleaned_bucket, f"{spec.prefix}/")
-    columns = spec.glue_columns()
+def publish_table(glue: Any, s3: Any, database: str, cleaned_bucket: str, table: Table) -> TableReport:
+    """Create or update `table`'s Glue table and register every partition its prefix holds."""
+    location = s3_ops.uri(cleaned_bucket, f"{table.name}/")
+    columns = table.glue_columns()
     action = glue_ops.ensure_table(
-        glue, database, glue_ops.table_input(table, location, columns, PARTITION_KEY, spec.description)
+        glue, database, glue_ops.table_input(table.name, location, columns, PARTITION_KEY, table.description)
     )
     wanted = {}
-    for obj in s3_ops.list_objects(s3, cleaned_bucket, partitions_prefix(spec.prefix)):
+    for obj in s3_ops.list_objects(s3, cleaned_bucket, partitions_prefix(table.name)):
         day = day_of_key(obj.key)
-        wanted[day] = s3_ops.uri(cleaned_bucket, partition_prefix(spec.prefix, day))
-    added = glue_ops.ensure_partitions(glue, database, table, columns, wanted)
+        wanted[day] = s3_ops.uri(cleaned_bucket, partition_prefix(table.name, day))
+    added = glue_ops.ensure_partitions(glue, database, table.name, columns, wanted)
     return TableReport(
-        table=f"{database}.{table}", location=location, action=action, partitions=len(wanted),
+        table=f"{database}.{table.name}", location=location, action=action, partitions=len(wanted),
         partitions_added=added, latest_partition=max(wanted) if wanted else None,
     )  # fmt: skip
 
@@ -85,8 +85,6 @@ class TrainingTables:
 
 def read_training_tables(glue: Any, s3: Any, database: str, tables: list[str]) -> TrainingTables:
     """The beers, beer_hops and recipes tables (named in that order), from one common latest partition."""
-    from beer_platform.training.rows import data_version, training_rows
-
     snapshots = [read_latest_partition(glue, s3, database, table) for table in tables]
     partitions = {snapshot.partition for snapshot in snapshots}
     if len(partitions) != 1:

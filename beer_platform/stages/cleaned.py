@@ -1,22 +1,29 @@
-"""The cleaned zone: one ingestion day's raw parts, parsed once, cleaned into each table's Parquet
-partition for that day (`lake.tables`: `beers`, `beer_hops`, `recipes`).
+"""The cleaned zone: one ingestion day's raw parts cleaned into each table's Parquet partition.
 
-A day is cleaned from that day's raw parts only, so its cost grows with the day, not with the
-history; cleaning a day again (a backfill) rewrites its partitions from the raw zone.
+A day is cleaned from that day's raw parts only (`lake.day.clean_day`, a part at a time), so its
+cost grows with the day, not the history, and its memory with one part. Each table's rows are
+written as row groups of one local Parquet file, uploaded when the day is done as the
+partition's one object (`object_keys.table_part_key`): a reader sees the old partition or the
+new one, never a mix. Rejected records go to `_rejects/<table>/ingestion_date=.../rejects.jsonl`.
+Cleaning a day again (a backfill) rewrites its partitions from the raw zone.
 """
 
 from __future__ import annotations
 
-import io
-from dataclasses import dataclass, field
+import json
+import tempfile
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import polars as pl
+import pyarrow.parquet as pq
 
 from beer_platform.aws import s3 as s3_ops
 from beer_platform.lake import object_keys
-from beer_platform.lake.cleaning import read_raw_parts
-from beer_platform.lake.tables import BUILDERS, DayRows, TableBuilder, data_schema_of
+from beer_platform.lake.day import DayReport, clean_day
+from beer_platform.lake.declaration import Table
 
 
 class NothingLandedError(LookupError):
@@ -24,25 +31,10 @@ class NothingLandedError(LookupError):
 
 
 @dataclass
-class TableOutcome:
-    uri: str
-    rows: pl.DataFrame
-    rejected: int
-
-
-@dataclass
-class DayReport:
+class CleanedDay:
     day: str
-    raw_parts: int
-    raw_records: int
-    tables: dict[str, TableOutcome] = field(default_factory=dict)  # by spec name
-
-
-def to_parquet(frame: pl.DataFrame) -> bytes:
-    buffer = io.BytesIO()
-    # Statistics on, so engines can skip row groups; zstd is what Athena and DuckDB both read.
-    frame.write_parquet(buffer, compression="zstd", statistics=True)
-    return buffer.getvalue()
+    report: DayReport
+    uris: dict[str, str]  # table -> its partition's prefix URI
 
 
 def raw_parts_of(s3: Any, raw_bucket: str, day: str) -> list[s3_ops.StoredObject]:
@@ -50,35 +42,63 @@ def raw_parts_of(s3: Any, raw_bucket: str, day: str) -> list[s3_ops.StoredObject
     return [o for o in s3_ops.list_objects(s3, raw_bucket, prefix) if o.key.endswith(object_keys.RAW_PART_SUFFIX)]
 
 
-def clean_day(
-    s3: Any, raw_bucket: str, cleaned_bucket: str, day: str, builders: tuple[TableBuilder, ...] = BUILDERS
-) -> DayReport:
+def clean(s3: Any, raw_bucket: str, cleaned_bucket: str, day: str, tables: tuple[Table, ...],
+          facts: Mapping[str, Any] | None = None) -> CleanedDay:  # fmt: skip
+    """Clean `day` into every table of `tables`; NothingLandedError when nothing was landed that day."""
     parts = raw_parts_of(s3, raw_bucket, day)
     if not parts:
-        raise NothingLandedError(
-            f"no raw parts for {day} in {s3_ops.uri(raw_bucket, object_keys.partition_prefix(object_keys.RAW_PREFIX, day))}: "
-            "nothing was landed that day, so there is nothing to clean"
-        )
-    blobs = (s3_ops.get_bytes(s3, raw_bucket, part.key) or b"" for part in parts)  # fetched as parsed
-    raw = read_raw_parts(blobs, data_schema=data_schema_of(builders))
-    report = DayReport(day=day, raw_parts=len(parts), raw_records=raw.height)
-    day_rows = DayRows(raw)
-    for builder in builders:
-        spec = builder.spec
-        result = builder.build(day_rows)
-        key = object_keys.table_part_key(spec.prefix, day)
-        s3.put_object(Bucket=cleaned_bucket, Key=key, Body=to_parquet(result.rows),
-                      Metadata={"rows": str(result.rows.height), "raw-parts": str(len(parts))})  # fmt: skip
-        rejects_key = object_keys.rejects_key(day, spec.prefix)
-        if result.rejected.height:
-            # Records that cannot be cleaned are kept aside, never dropped silently.
-            s3_ops.put_json(s3, cleaned_bucket, rejects_key, result.rejected.to_dicts())
-        else:
-            s3.delete_object(Bucket=cleaned_bucket, Key=rejects_key)
-        uri = s3_ops.uri(cleaned_bucket, object_keys.partition_prefix(spec.prefix, day))
-        report.tables[spec.name] = TableOutcome(uri, result.rows, result.rejected.height)
-    return report
+        where = s3_ops.uri(raw_bucket, object_keys.partition_prefix(object_keys.RAW_PREFIX, day))
+        raise NothingLandedError(f"no raw parts for {day} in {where}: nothing was landed that day, so there is "
+                                 "nothing to clean")  # fmt: skip
+
+    def blobs() -> Iterator[bytes]:
+        return (s3_ops.get_bytes(s3, raw_bucket, part.key) or b"" for part in parts)  # fetched as parsed
+
+    with tempfile.TemporaryDirectory(prefix=f"clean-{day}-") as work:
+        sink = LocalSink(Path(work), tables)
+        report = clean_day(blobs, tables, sink, facts)
+        sink.upload(s3, cleaned_bucket, day, raw_parts=len(parts))
+    uris = {table.name: s3_ops.uri(cleaned_bucket, object_keys.partition_prefix(table.name, day)) for table in tables}
+    return CleanedDay(day, report, uris)
 
 
-def rejected_in(s3: Any, cleaned_bucket: str, day: str, table_prefix: str = object_keys.CLEANED_PREFIX) -> list[dict]:
-    return s3_ops.get_json(s3, cleaned_bucket, object_keys.rejects_key(day, table_prefix)) or []
+class LocalSink:
+    """Each table's rows as row groups of a local Parquet file, its rejects as JSON lines."""
+
+    def __init__(self, directory: Path, tables: tuple[Table, ...]) -> None:
+        self.directory, self.tables = directory, tables
+        self.writers: dict[str, pq.ParquetWriter] = {}
+        self.rejected: dict[str, int] = {}
+
+    def write(self, table: Table, rows: pl.DataFrame, rejected: pl.DataFrame) -> None:
+        data = rows.cast(dict(table.lake_schema)).select(table.lake_schema.names()).to_arrow(
+            compat_level=pl.CompatLevel.oldest())  # fmt: skip
+        if table.name not in self.writers:
+            # statistics on, so engines can skip row groups; zstd is what Athena and DuckDB both read
+            self.writers[table.name] = pq.ParquetWriter(self._parquet(table), data.schema, compression="zstd")
+        self.writers[table.name].write_table(data)
+        if rejected.height:
+            with self._rejects(table).open("a") as out:
+                for record in rejected.to_dicts():
+                    out.write(json.dumps(record, default=str, ensure_ascii=False) + "\n")
+            self.rejected[table.name] = self.rejected.get(table.name, 0) + rejected.height
+
+    def upload(self, s3: Any, bucket: str, day: str, raw_parts: int) -> None:
+        for table in self.tables:
+            if table.name not in self.writers:  # no chunk at all: an empty partition, with the table's columns
+                self.write(table, table.lake_schema.to_frame(), pl.DataFrame())
+            self.writers.pop(table.name).close()
+            s3.upload_file(str(self._parquet(table)), bucket, object_keys.table_part_key(table.name, day),
+                           ExtraArgs={"Metadata": {"raw-parts": str(raw_parts)}})  # fmt: skip
+            rejects_key = object_keys.rejects_key(day, table.name)
+            if self.rejected.get(table.name):
+                s3.upload_file(str(self._rejects(table)), bucket, rejects_key,
+                               ExtraArgs={"ContentType": "application/x-ndjson"})  # fmt: skip
+            else:
+                s3.delete_object(Bucket=bucket, Key=rejects_key)
+
+    def _parquet(self, table: Table) -> Path:
+        return self.directory / f"{table.name}.parquet"
+
+    def _rejects(self, table: Table) -> Path:
+        return self.directory / f"{table.name}.rejects.jsonl"

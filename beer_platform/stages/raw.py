@@ -74,7 +74,7 @@ class LandingReport:
     already_landed: int = 0
     batches: int = 0
     parts_written: list[str] = field(default_factory=list)
-    days_touched: list[str] = field(default_factory=list)  # days with a part written by this landing
+    days_touched: list[str] = field(default_factory=list)  # days with a part written (or found) by this landing
     shards_read: list[str] = field(default_factory=list)  # in the order read (parents first)
     positions: dict[str, str | None] = field(default_factory=dict)
     gaps_accepted: list[str] = field(default_factory=list)
@@ -83,10 +83,7 @@ class LandingReport:
 
 def load_checkpoint(s3: Any, state_bucket: str) -> dict[str, ShardState]:
     stored = s3_ops.get_json(s3, state_bucket, CHECKPOINT_KEY) or {}
-    if "shards" in stored:
-        return {shard_id: ShardState(**state) for shard_id, state in stored["shards"].items()}
-    # The first layout, {"positions": {shard: sequence number}}: positions without a time.
-    return {shard_id: ShardState(sequence_number=seq) for shard_id, seq in stored.get("positions", {}).items()}
+    return {shard_id: ShardState(**state) for shard_id, state in stored.get("shards", {}).items()}
 
 
 def commit(s3: Any, state_bucket: str, shards: dict[str, ShardState]) -> None:
@@ -184,6 +181,7 @@ class _PartWriter:
                 self.probing = False
                 break
             self.landed_through = max(int(object_keys.parse_raw_part_key(o.key).last_sequence) for o in found)
+            self.days.add(day)  # the run that wrote it died before it could have the day cleaned
             run = self._skip_landed(run)
         if not run:
             return

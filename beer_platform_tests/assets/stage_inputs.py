@@ -11,12 +11,10 @@ from beer_platform.lake import object_keys
 from beer_platform.lake import raw_format
 from beer_platform.stream.records import ReceivedRecord
 from beer_platform.names import ResourceNames
-from beer_platform.lake.recipe_tables import recipe_tables
-from beer_platform.lake.tables import BEER_HOPS, BEERS, BUILDERS, RECIPES
+from beer_platform.lake.tables import TABLES
 from beer_platform.stages.catalog import publish_table
-from beer_platform.stages.cleaned import to_parquet
+from beer_platform.stages.cleaned import clean
 from beer_platform.stages.ingestion import to_stream_records
-from beer_platform_tests.beer_frames import beers_frame
 
 DAY = date(2026, 11, 26)
 
@@ -46,18 +44,13 @@ def stream_records(kinesis, stream: str) -> list[ReceivedRecord]:
 
 
 def put_cleaned_partition(clients: AwsClients, names: ResourceNames, beers: list[dict], day: date = DAY) -> None:
-    """The day's partition of each cleaned table (beers, beer_hops, recipes), from PunkAPI records."""
-    recipes = recipe_tables(beers)
-    tables = [(BEERS.spec, beers_frame(beers)), (BEER_HOPS.spec, recipes.beer_hops.cast(dict(BEER_HOPS.spec.schema))),
-              (RECIPES.spec, recipes.recipes)]  # fmt: skip
-    for spec, rows in tables:  # what the cleaned stage writes
-        clients.client("s3").put_object(Bucket=names.cleaned_bucket, Key=object_keys.table_part_key(spec.prefix, day),
-                                        Body=to_parquet(rows))  # fmt: skip
+    """The day's partition of each cleaned table, as the cleaned stage writes it, from PunkAPI records."""
+    put_raw_part(clients, names, beers, day)
+    clean(clients.client("s3"), names.raw_bucket, names.cleaned_bucket, day.isoformat(), TABLES)
 
 
 def put_table(clients: AwsClients, names: ResourceNames, beers: list[dict], day: date = DAY) -> None:
-    """The cleaned partitions and the three Glue tables over them."""
+    """The cleaned partitions and the Glue tables over them."""
     put_cleaned_partition(clients, names, beers, day)
-    for builder in BUILDERS:
-        publish_table(clients.client("glue"), clients.client("s3"), names.glue_database,
-                      names.glue_table_of(builder.spec.name), names.cleaned_bucket, builder.spec)  # fmt: skip
+    for table in TABLES:
+        publish_table(clients.client("glue"), clients.client("s3"), names.glue_database, names.cleaned_bucket, table)

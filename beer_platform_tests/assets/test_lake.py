@@ -10,36 +10,41 @@ import dagster as dg
 import polars as pl
 import pytest
 
-from beer_platform.assets.lake import CLEANED_ASSETS, cleaned_tables, raw_beers
+from beer_platform.assets.lake import INGESTION_DAYS, cleaned_tables_asset, raw_beers
 from beer_platform.aws import s3 as s3_ops
 from beer_platform.lake import object_keys
 from beer_platform.lake import raw_format
 from beer_platform.local.punkapi_replica import load_beers
+from beer_platform.lake.tables import TABLES
 from beer_platform.resources import build_resources
 from beer_platform_tests.assets.stage_inputs import DAY, put_on_stream, put_raw_part
 
 pytestmark = pytest.mark.integration
 
 OTHER_DAY = "2026-11-27"
+cleaned_tables = cleaned_tables_asset(TABLES)
 
 
 def test_raw_beers_alone_lands_what_the_stream_holds_as_received(own_settings, own_clients):
     names, s3 = own_settings.names, own_clients.client("s3")
     beers = load_beers()[:5]
     put_on_stream(own_clients, names, beers)
-    result = dg.materialize([raw_beers], resources=build_resources(own_settings))
+    instance = dg.DagsterInstance.ephemeral()
+    result = dg.materialize([raw_beers], resources=build_resources(own_settings), instance=instance)
     meta = result.asset_materializations_for_node("raw_beers")[0].metadata
     assert meta["records_landed"].value == 5
     parts = s3_ops.list_objects(s3, names.raw_bucket, object_keys.partitions_prefix(object_keys.RAW_PREFIX))
     lines = [line for part in parts for line in raw_format.decode_part(s3_ops.get_bytes(s3, names.raw_bucket, part.key))]
     assert [line["data"] for line in sorted(lines, key=lambda line: line["data"]["id"])] == beers
     assert meta["days_touched"].value == sorted({object_keys.day_of_key(part.key) for part in parts})
+    assert instance.get_dynamic_partitions(INGESTION_DAYS.name) == meta["days_touched"].value  # the days to clean
 
 
 def _cleaned(own_settings, api_rows: int, day: str = DAY.isoformat(), instance=None) -> dg.ExecuteInProcessResult:
     instance = instance or dg.DagsterInstance.ephemeral()
     # what beer_events reported the API returned: the count the check compares with
     instance.report_runless_asset_event(dg.AssetMaterialization("beer_events", metadata={"dagster/row_count": api_rows}))
+    instance.add_dynamic_partitions(INGESTION_DAYS.name, [day])  # what raw_beers does for a day it lands
     return dg.materialize([cleaned_tables], resources=build_resources(own_settings), instance=instance,
                           partition_key=day, raise_on_error=False)  # fmt: skip
 
@@ -49,7 +54,7 @@ def _check(result: dg.ExecuteInProcessResult, name: str, asset: str = "cleaned_b
                 if e.check_name == name and e.asset_key.to_user_string() == asset)  # fmt: skip
 
 
-def _partition(own_clients, names, day, table: str = object_keys.CLEANED_PREFIX) -> pl.DataFrame:
+def _partition(own_clients, names, day, table: str = "beers") -> pl.DataFrame:
     blob = s3_ops.get_bytes(own_clients.client("s3"), names.cleaned_bucket, object_keys.table_part_key(table, day))
     return pl.read_parquet(io.BytesIO(blob))
 
@@ -105,7 +110,7 @@ def test_a_backfill_of_one_day_recleans_that_day_from_the_raw_zone_alone(own_set
     after = {o.key: o.etag for o in s3_ops.list_objects(s3, names.cleaned_bucket, "")}
     assert set(after) - set(before) == _parts(OTHER_DAY) | _parts(DAY)  # every table of the day, rebuilt
     assert _partition(own_clients, names, DAY, "recipes").height == 325
-    for asset in CLEANED_ASSETS:
+    for asset in (table.cleaned_asset for table in TABLES):
         days = instance.get_materialized_partitions(dg.AssetKey(asset))
         assert days == {DAY.isoformat(), OTHER_DAY}  # the UI's per-day status
 
@@ -162,11 +167,11 @@ def test_a_hop_name_that_matches_nothing_is_flagged_and_blocks_what_is_downstrea
     put_raw_part(own_clients, own_settings.names, beers)
     result = _cleaned(own_settings, 3)
     check = _check(result, "hop_names_matched", "cleaned_beer_hops")
-    assert not check.passed and check.metadata["unmatched_additions"].value == [{"beer_id": 2, "addition": 0, "name": "Galxy"}]
+    assert not check.passed and check.metadata["rows"].value == [{"beer_id": 2, "addition": 0, "name": "Galxy"}]
     assert not result.success  # blocking
     hops = _partition(own_clients, own_settings.names, DAY, "beer_hops")
     assert hops.filter(pl.col("name") == "Galxy")["kind"].to_list() == [None]  # kept, never counted as no bitterness
     rejected = _check(result, "no_rejected_records", "cleaned_recipes")
-    assert not rejected.passed and rejected.metadata["reasons"].value == [
+    assert not rejected.passed and rejected.metadata["rows"].value == [
         {"beer_id": 3, "reason": "volume.value: must not be negative, got -5"}]
     assert _check(result, "one_row_per_beer", "cleaned_recipes").passed  # beer 3: rejected, accounted for

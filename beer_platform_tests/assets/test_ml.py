@@ -51,8 +51,7 @@ def test_ibu_model_alone_trains_through_the_table_and_saves_and_exports_the_mode
     first, again = json.loads(done.stdout.strip().splitlines()[-1])
     meta = first["meta"]
     assert first["check"] and meta["retrained"]
-    assert meta["training_tables"] == [f"{names.glue_database}.{table}" for table in
-                                       (names.glue_table, names.glue_beer_hops_table, names.glue_recipes_table)]  # fmt: skip
+    assert meta["training_tables"] == [f"{names.glue_database}.{table}" for table in ("beers", "beer_hops", "recipes")]
     assert (meta["training_rows"], meta["left_out_missing_ibu"], meta["left_out_data_errors"]) == (317, 5, 3)
     assert meta["recipe_cv_mae"] < meta["card_cv_mae"] < meta["card_baseline_cv_mae"]
     assert meta["recipe_grouped_cv_mae"] > meta["recipe_cv_mae"] and meta["recipe_tinseth_cv_mae"] > meta["recipe_cv_mae"]

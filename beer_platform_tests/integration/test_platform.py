@@ -10,7 +10,7 @@ import httpx
 import pytest
 from dagster import AssetKey, DagsterInstance
 
-from beer_platform.assets.lake import CLEANED_ASSETS
+from beer_platform.lake.tables import BEER_HOPS, BEERS, RECIPES, TABLES
 from beer_platform.aws import s3 as s3_ops
 from beer_platform.aws.clients import AwsClients
 from beer_platform.aws.query import httpfs_extension_path
@@ -110,7 +110,7 @@ def test_raw_zone_holds_every_record_as_the_api_served_it(first_run, boto, setti
 
 def test_glue_table_is_typed_parquet_with_partitions(first_run, boto, settings):
     glue = boto("glue")
-    table = glue.get_table(DatabaseName=settings.names.glue_database, Name=settings.names.glue_table)["Table"]
+    table = glue.get_table(DatabaseName=settings.names.glue_database, Name=BEERS.name)["Table"]
     sd = table["StorageDescriptor"]
     assert [(c["Name"], c["Type"]) for c in sd["Columns"]] == [
         ("id", "bigint"), ("name", "string"), ("abv", "double"), ("ibu", "double"), ("target_fg", "double"),
@@ -118,13 +118,13 @@ def test_glue_table_is_typed_parquet_with_partitions(first_run, boto, settings):
     ]  # fmt: skip
     assert "ParquetHiveSerDe" in sd["SerdeInfo"]["SerializationLibrary"]
     assert table["PartitionKeys"] == [{"Name": "ingestion_date", "Type": "string"}]
-    partitions = glue.get_partitions(DatabaseName=settings.names.glue_database, TableName=settings.names.glue_table)
+    partitions = glue.get_partitions(DatabaseName=settings.names.glue_database, TableName=BEERS.name)
     assert len(partitions["Partitions"]) == 1
 
 
 def test_duckdb_reads_the_tables_parquet_straight_from_s3(first_run, boto, settings):
     glue = boto("glue")
-    location = glue.get_table(DatabaseName=settings.names.glue_database, Name=settings.names.glue_table)[
+    location = glue.get_table(DatabaseName=settings.names.glue_database, Name=BEERS.name)[
         "Table"]["StorageDescriptor"]["Location"]  # fmt: skip
     con = duckdb.connect()
     con.execute(f"INSTALL '{httpfs_extension_path()}'; LOAD httpfs;")
@@ -142,15 +142,15 @@ def test_duckdb_reads_the_tables_parquet_straight_from_s3(first_run, boto, setti
 def test_the_recipe_tables_answer_sql_through_the_catalog(first_run, boto, settings):
     query = build_resources(settings)["query"]
     names = settings.names
-    hops = boto("glue").get_table(DatabaseName=names.glue_database, Name=names.glue_beer_hops_table)["Table"]
+    hops = boto("glue").get_table(DatabaseName=names.glue_database, Name=BEER_HOPS.name)["Table"]
     assert [c["Name"] for c in hops["StorageDescriptor"]["Columns"]][:5] == ["beer_id", "addition", "name", "variety", "kind"]
     assert hops["PartitionKeys"] == [{"Name": "ingestion_date", "Type": "string"}]
-    for table in (names.glue_beer_hops_table, names.glue_recipes_table):  # every partition registered
+    for table in (BEER_HOPS.name, RECIPES.name):  # every partition registered
         assert len(boto("glue").get_partitions(DatabaseName=names.glue_database, TableName=table)["Partitions"]) == 1
-    assert query.run(f"SELECT count(*), count(DISTINCT beer_id) FROM {names.glue_beer_hops_table}").rows == [(1817, 324)]
-    assert query.run(f"SELECT count(*) FROM {names.glue_recipes_table} WHERE volume_litres = 20").rows == [(325,)]
+    assert query.run(f"SELECT count(*), count(DISTINCT beer_id) FROM {BEER_HOPS.name}").rows == [(1817, 324)]
+    assert query.run(f"SELECT count(*) FROM {RECIPES.name} WHERE volume_litres = 20").rows == [(325,)]
     joined = query.run(
-        f"SELECT b.name, sum(h.grams) FROM {names.glue_table} b JOIN {names.glue_beer_hops_table} h ON h.beer_id = b.id "
+        f"SELECT b.name, sum(h.grams) FROM {BEERS.name} b JOIN {BEER_HOPS.name} h ON h.beer_id = b.id "
         "WHERE b.id = 1 GROUP BY b.name"
     )  # fmt: skip
     assert joined.rows == [("Buzz", 162.5)]
@@ -166,7 +166,7 @@ def test_materializing_again_changes_nothing(first_run, defs, instance, boto, se
     events = again.materializations()
     assert events["beer_events"].metadata["records_published"].value == 0
     assert events["raw_beers"].metadata["records_landed"].value == 0
-    assert not set(CLEANED_ASSETS) & set(events)  # no day was touched: no day is cleaned again
+    assert not {table.cleaned_asset for table in TABLES} & set(events)  # no day was touched: no day is cleaned again
     assert events["ibu_model"].metadata["retrained"].value is False  # same data, same code
     assert events["ibu_model_lambda"].metadata["deployed"].value is False  # already live
 
@@ -182,7 +182,7 @@ def test_a_day_cleaned_again_is_rebuilt_from_the_raw_zone_and_served_the_same(fi
         s3.delete_object(Bucket=names.cleaned_bucket, Key=key)
     outcome = backfill(defs, instance, [day], echo=lambda line: None)
     assert outcome.success, outcome.error
-    assert {f"{asset}[{day}]" for asset in CLEANED_ASSETS} <= set(outcome.assets)  # every table of the day, rebuilt
+    assert {f"{asset}[{day}]" for asset in (table.cleaned_asset for table in TABLES)} <= set(outcome.assets)  # every table of the day, rebuilt
     assert all(s3_ops.head_metadata(s3, names.cleaned_bucket, key) is not None for key in keys)
     assert outcome.assets[f"cleaned_beers[{day}]"].metadata["dagster/row_count"] == 325
     assert outcome.assets[f"cleaned_beer_hops[{day}]"].metadata["dagster/row_count"] == 1817
@@ -225,7 +225,7 @@ def test_a_model_worse_than_the_one_in_the_store_is_blocked_not_saved_nor_deploy
 
     trained = model_store.stored_metrics(model_store.latest_model_info())
     excellent = model_store.save_model(
-        shipped_models(), {"card": trained["card"], "recipe": {**trained["recipe"], "cv_mae": 5.0}},
+        shipped_models().compiled(), {"card": trained["card"], "recipe": {**trained["recipe"], "cv_mae": 5.0}},
         "another-data-version", extra_metadata={"code_version": "0"},
     )  # fmt: skip
     try:

@@ -12,16 +12,10 @@ import polars as pl
 import pytest
 
 from beer_platform.lake import raw_format
-from beer_platform.lake.cleaning import (
-    CLEANED_SCHEMA,
-    RAW_SCHEMA,
-    CleaningResult,
-    clean_beers,
-    find_anomalies,
-    data_error_expr,
-    read_raw_jsonl,
-    read_raw_parts,
-)
+from beer_platform.lake.beers import CLEANED_SCHEMA, data_error_expr, find_anomalies
+from beer_platform.lake.latest import CleaningResult, clean_beers
+from beer_platform.lake.raw_reader import raw_schema
+from beer_platform.lake.raw_reader import read_raw_jsonl as read_with
 from beer_platform.stream.records import ReceivedRecord
 
 BEERS_JSON = Path(__file__).resolve().parents[2] / "beer_platform" / "local" / "data" / "beers.json"
@@ -42,6 +36,10 @@ def line(data: Any, sequence: str = "1", arrival: str = T0) -> str:
     )
 
 
+def read_raw_jsonl(source: Any) -> pl.DataFrame:
+    return read_with(source, CLEANED_SCHEMA)
+
+
 def clean(*lines: str) -> CleaningResult:
     return clean_beers(read_raw_jsonl(list(lines)))
 
@@ -55,7 +53,7 @@ def api_beers() -> list[dict]:
 def real(api_beers: list[dict]) -> CleaningResult:
     body = "".join(line(beer, str(i)) + "\n" for i, beer in enumerate(api_beers, start=1))
     raw = read_raw_jsonl(gzip.compress(body.encode()))
-    assert raw.schema == RAW_SCHEMA  # the fast typed path, not the per-line fallback
+    assert raw.schema == raw_schema(CLEANED_SCHEMA)  # the fast typed path, not the per-line fallback
     return clean_beers(raw)
 
 
@@ -227,7 +225,6 @@ def test_gzipped_plain_and_lines_inputs_agree() -> None:
     assert expected["id"].to_list() == [1, 2, 3]
     for source in (gzip.compress(text.encode()), text.encode(), text, [s.encode() for s in lines]):
         assert clean_beers(read_raw_jsonl(source)).beers.equals(expected)
-    assert clean_beers(read_raw_jsonl(text.encode()).lazy()).beers.equals(expected)
 
 
 def test_empty_input_gives_empty_typed_results() -> None:
@@ -251,15 +248,6 @@ def test_reads_parts_written_by_the_raw_zone() -> None:
     assert result.rejected["reason"].to_list() == ["payload is not JSON (data_base64)"]
 
 
-def test_parts_read_together_even_when_one_needs_the_text_path() -> None:
-    typed = gzip.compress((line({"id": 1, "abv": 4.4}, sequence="1") + "\n").encode())
-    text = line({"id": "2", "abv": "5.5", "ph": 1e-7}, sequence="2")
-    raw = read_raw_parts([typed, text])
-    assert clean_beers(raw).beers.select("id", "abv").rows() == [(1, 4.4), (2, 5.5)]
-    assert clean_beers(raw).beers["ph"].to_list() == [None, 1e-7]
-    assert read_raw_parts([]).is_empty()
-
-
 def test_frames_built_by_hand_are_cleaned_too() -> None:
     # No `data` column at all: every payload was kept as data_base64.
     only_base64 = pl.DataFrame(
@@ -279,4 +267,4 @@ def test_frames_built_by_hand_are_cleaned_too() -> None:
             "data": [{"id": 1, "abv": 4}, {"id": 1, "abv": 5}],
         }
     )
-    assert clean_beers(typed.lazy()).beers.rows() == [(1, None, 4.0, None, None, None, None, None, None)]
+    assert clean_beers(typed).beers.rows() == [(1, None, 4.0, None, None, None, None, None, None)]

@@ -1,9 +1,9 @@
 # Catalog: the Glue database and the Athena workgroup.
 #
-# Only the database is declared here. The Glue *tables* (var.glue_table, var.glue_beer_hops_table,
-# var.glue_recipes_table) are created and updated by the platform at run time: it owns each table's
-# schema and registers a partition per ingestion date as it lands cleaned data. Declaring the tables
-# in Terraform as well would make every apply fight the platform over their columns and partitions.
+# Only the database is declared here. Its tables are created and updated by the platform at run
+# time, one per table declared in beer_platform/lake/tables.py: the platform owns each table's
+# schema and registers a partition per ingestion date as it cleans a day. Declaring the tables in
+# Terraform as well would make every apply fight the platform over their columns and partitions.
 
 resource "aws_glue_catalog_database" "this" {
   name        = var.glue_database

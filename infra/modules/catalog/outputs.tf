@@ -8,21 +8,6 @@ output "glue_database_arn" {
   value       = aws_glue_catalog_database.this.arn
 }
 
-output "glue_table" {
-  description = "Name of the Glue table the platform creates at run time (not a Terraform resource)."
-  value       = var.glue_table
-}
-
-output "glue_beer_hops_table" {
-  description = "Name of a Glue table the platform creates at run time (not a Terraform resource)."
-  value       = var.glue_beer_hops_table
-}
-
-output "glue_recipes_table" {
-  description = "Name of a Glue table the platform creates at run time (not a Terraform resource)."
-  value       = var.glue_recipes_table
-}
-
 output "athena_workgroup" {
   description = "Name of the Athena workgroup."
   value       = aws_athena_workgroup.this.name

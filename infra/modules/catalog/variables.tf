@@ -8,36 +8,6 @@ variable "glue_database" {
   }
 }
 
-variable "glue_table" {
-  description = "Name of the Glue table the platform creates in the database at run time."
-  type        = string
-
-  validation {
-    condition     = can(regex("^[a-z0-9_]{1,255}$", var.glue_table))
-    error_message = "glue_table must be lower-case letters, digits and underscores (Athena-friendly)."
-  }
-}
-
-variable "glue_beer_hops_table" {
-  description = "Name of a Glue table the platform creates in the database at run time."
-  type        = string
-
-  validation {
-    condition     = can(regex("^[a-z0-9_]{1,255}$", var.glue_beer_hops_table))
-    error_message = "glue_beer_hops_table must be lower-case letters, digits and underscores (Athena-friendly)."
-  }
-}
-
-variable "glue_recipes_table" {
-  description = "Name of a Glue table the platform creates in the database at run time."
-  type        = string
-
-  validation {
-    condition     = can(regex("^[a-z0-9_]{1,255}$", var.glue_recipes_table))
-    error_message = "glue_recipes_table must be lower-case letters, digits and underscores (Athena-friendly)."
-  }
-}
-
 variable "athena_workgroup" {
   description = "Name of the Athena workgroup queries run in."
   type        = string
