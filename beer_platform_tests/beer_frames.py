@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from beer_platform.lake.cleaning import CLEANED_SCHEMA
+from beer_platform.lake.beers import CLEANED_SCHEMA
 from beer_platform.local.punkapi_replica import load_beers
 
 

@@ -1,6 +1,6 @@
 """What the IBU models train on: the cleaned beers fit to learn from, their target, their version.
 
-Pure polars and numpy, no I/O. Input is the cleaned catalogue (`lake.cleaning.CLEANED_SCHEMA`).
+Pure polars and numpy, no I/O. Input is the cleaned catalogue (`lake.beers.CLEANED_SCHEMA`).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import json
 import numpy as np
 import polars as pl
 
-from beer_platform.lake.cleaning import data_error_expr
+from beer_platform.lake.beers import data_error_expr
 from beer_platform.predict.inputs import FEATURES, TARGET, card_rows
 
 

@@ -7,7 +7,9 @@ import json
 
 import polars as pl
 
-from beer_platform.lake.cleaning import CLEANED_SCHEMA, clean_beers, read_raw_jsonl
+from beer_platform.lake.beers import CLEANED_SCHEMA
+from beer_platform.lake.latest import clean_beers
+from beer_platform.lake.raw_reader import read_raw_jsonl
 from beer_platform.predict.inputs import FEATURES, NUMERIC_FEATURES, TARGET
 from beer_platform.training.rows import content_hash, training_rows
 from beer_platform.local.punkapi_replica import load_beers
@@ -38,7 +40,7 @@ def test_the_cleaned_zone_path_gives_the_same_rows() -> None:
     lines = [json.dumps({"shard_id": "s", "sequence_number": str(i), "partition_key": "k",
                          "arrival_timestamp": "2026-11-26T03:55:01+00:00", "data": beer})
              for i, beer in enumerate(load_beers(), start=1)]  # fmt: skip
-    cleaned = clean_beers(read_raw_jsonl(gzip.compress("\n".join(lines).encode()))).beers
+    cleaned = clean_beers(read_raw_jsonl(gzip.compress("\n".join(lines).encode()), CLEANED_SCHEMA)).beers
     assert cleaned.equals(shipped_beers())
     assert training_rows(cleaned)[0].equals(training_rows(shipped_beers())[0])
 
