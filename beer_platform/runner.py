@@ -129,19 +129,7 @@ def materialize(
     started = time.perf_counter()
     thread = threading.Thread(target=execute, name="dagster-run")
     thread.start()
-    outcomes: dict[str, AssetOutcome] = {}
-    step_started: dict[str, float] = {}
-    seen = 0
-    while True:
-        alive = thread.is_alive()
-        logs = instance.all_logs(run_id, of_type=_PROGRESS_EVENTS)
-        for entry in logs[seen:]:
-            _report(entry, outcomes, step_started, echo)
-        seen = len(logs)
-        if not alive:
-            break
-        time.sleep(0.2)
-    thread.join()
+    outcomes = _follow(instance, run_id, thread, echo)
     result = result_box.get("result")
     error = str(result_box.get("error", ""))
     if result is not None and not result.success:
@@ -155,6 +143,24 @@ def materialize(
         error=error,
         results=[result] if result is not None else [],
     )
+
+
+def _follow(instance: DagsterInstance, run_id: str, thread: threading.Thread, echo) -> dict[str, AssetOutcome]:
+    """Echo the run's progress events as they are stored, until its thread is done."""
+    outcomes: dict[str, AssetOutcome] = {}
+    step_started: dict[str, float] = {}
+    seen = 0
+    while True:
+        alive = thread.is_alive()
+        logs = instance.all_logs(run_id, of_type=_PROGRESS_EVENTS)
+        for entry in logs[seen:]:
+            _report(entry, outcomes, step_started, echo)
+        seen = len(logs)
+        if not alive:
+            break
+        time.sleep(0.2)
+    thread.join()
+    return outcomes
 
 
 def user_error(error) -> str:

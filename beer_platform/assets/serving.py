@@ -30,7 +30,6 @@ def ibu_model_lambda(
     ensure_bentoml_home()
     # bentoml and the deployment code take seconds to import: only when deploying.
     from beer_platform.deployment import engine
-    from beer_platform.deployment.image import IMAGE_LIMIT_BYTES
     from beer_platform.deployment.release import prepare_context, release
     from beer_platform.serving import model_store
 
@@ -58,34 +57,36 @@ def ibu_model_lambda(
     with tempfile.TemporaryDirectory(prefix="ibu-lambda-") as work:
         context_dir = prepare_context(work, cache_dir(), model["tag"])
         done = release(found, clients, resource_names, context_dir, base_image=lambda_image.base_image or None)
-    summary = done.summary()
-    report = done.verification
-    return MaterializeResult(
-        metadata={
-            "model": done.image.model,
-            "bento": done.image.bento,
-            "deployed": True,
-            "summary": f"{names.lambda_function}: version {summary['version']} on {summary['alias']}, cold start "
-            f"{report.cold_start_s:.2f}s, warm p50 {report.warm_p50_ms:.2f} ms, image "
-            f"{done.image.size_bytes / 2**20:.0f} MB",
-            "function": names.lambda_function,
-            "version": summary["version"],
-            "alias": summary["alias"],
-            "function_url": MetadataValue.url(summary["function_url"]) if summary["function_url"] else "",
-            "image_uri": done.image_uri,
-            "image": f"built with {found.kind} on {done.image.base_image}, verified, pushed",
-            "image_size_bytes": done.image.size_bytes,
-            "image_size_mb": round(done.image.size_bytes / 2**20, 1),
-            "fraction_of_image_limit": round(done.image.size_bytes / IMAGE_LIMIT_BYTES, 4),
-            "verification": MetadataValue.json(report.checks),
-            "cold_start_s": round(report.cold_start_s, 3),
-            "init_s": round(report.init_s, 3),
-            "warm_calls": report.warm_calls,
-            "warm_p50_ms": round(report.warm_p50_ms, 3),
-            "warm_max_ms": round(report.warm_max_ms, 3),
-            "seconds": round(time.perf_counter() - started, 2),
-        }
-    )
+    return MaterializeResult(metadata={**_release_metadata(done, found.kind, names.lambda_function),
+                                       "seconds": round(time.perf_counter() - started, 2)})
+
+
+def _release_metadata(done, engine_kind: str, function: str) -> dict:
+    from beer_platform.deployment.image import IMAGE_LIMIT_BYTES
+
+    summary, report = done.summary(), done.verification
+    return {
+        "model": done.image.model,
+        "bento": done.image.bento,
+        "deployed": True,
+        "summary": f"{function}: version {summary['version']} on {summary['alias']}, cold start "
+        f"{report.cold_start_s:.2f}s, warm p50 {report.warm_p50_ms:.2f} ms, image {done.image.size_bytes / 2**20:.0f} MB",
+        "function": function,
+        "version": summary["version"],
+        "alias": summary["alias"],
+        "function_url": MetadataValue.url(summary["function_url"]) if summary["function_url"] else "",
+        "image_uri": done.image_uri,
+        "image": f"built with {engine_kind} on {done.image.base_image}, verified, pushed",
+        "image_size_bytes": done.image.size_bytes,
+        "image_size_mb": round(done.image.size_bytes / 2**20, 1),
+        "fraction_of_image_limit": round(done.image.size_bytes / IMAGE_LIMIT_BYTES, 4),
+        "verification": MetadataValue.json(report.checks),
+        "cold_start_s": round(report.cold_start_s, 3),
+        "init_s": round(report.init_s, 3),
+        "warm_calls": report.warm_calls,
+        "warm_p50_ms": round(report.warm_p50_ms, 3),
+        "warm_max_ms": round(report.warm_max_ms, 3),
+    }
 
 
 def _live_model(clients, names) -> str | None:

@@ -30,7 +30,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from beer_platform.brewing.hop_reference import HOP_KINDS, HopKind, match_hop, normalise
+from beer_platform.brewing.hop_reference import HOP_KINDS, HopKind, HopMatch, match_hop, normalise
 
 RECIPE_FIELDS: tuple[str, ...] = ("volume", "boil_volume", "attenuation_level", "ingredients")  # what is read
 MASS_UNITS: dict[str, float] = {"grams": 1.0, "gram": 1.0, "g": 1.0, "kilograms": 1000.0, "kilogram": 1000.0, "kg": 1000.0}
@@ -154,65 +154,68 @@ def _addition(hop: Any, path: str, problems: list[tuple[str, str]], known_names_
     if not isinstance(hop, Mapping):
         problems.append((path, "must be an object with name, amount, add and attribute"))
         return None
-    name = hop.get("name")
-    match = None
-    if not isinstance(name, str) or not name.strip() or len(name) > MAX_NAME_LENGTH:
-        problems.append((f"{path}.name", f"must be a non-empty string of at most {MAX_NAME_LENGTH} characters"))
-    else:
-        match = match_hop(name)
-        if match is None and known_names_only:
-            problems.append((f"{path}.name", f"unknown hop variety {name!r}"))
+    name, match = _name(hop.get("name"), f"{path}.name", problems, known_names_only)
     kind = match.kind if match is not None else None
-
-    amount, value, unit, grams = hop.get("amount"), None, None, None
-    if not isinstance(amount, Mapping):
-        problems.append((f"{path}.amount", "must be an object with value and unit"))
-    else:
-        value = _number(amount.get("value"), f"{path}.amount.value", problems, 0.0, math.inf, required=True)
-        unit = amount.get("unit")
-        key = unit.strip().lower() if isinstance(unit, str) else None
-        if key in MASS_UNITS:
-            grams = None if value is None else value * MASS_UNITS[key]
-            if grams is not None and grams > MAX_GRAMS:
-                problems.append((f"{path}.amount.value", f"must be at most {MAX_GRAMS:,.0f} grams"))
-        elif key in NON_MASS_UNITS:
-            if kind in HOP_KINDS:
-                problems.append((f"{path}.amount.unit", f"{unit!r} is not a mass: a hop's amount is in grams or kilograms"))
-            # else a non-hop (or an unknown name, flagged as such): its grams are unknown, its alpha nil
-        else:
-            problems.append((f"{path}.amount.unit", f"unknown unit {unit!r}, expected one of {sorted(MASS_UNITS)}"))
-
-    add, stage = hop.get("add"), None
-    if not isinstance(add, str):
-        problems.append((f"{path}.add", "must be a string such as 'start', 'end', 'dry hop' or '15'"))
-    else:
-        stage = parse_add(add)
-        if stage is None:
-            problems.append((f"{path}.add", f"cannot read {add!r} as a time: expected start, middle, end, flame out, "
-                                            "whirlpool, dry hop, ... or minutes of boil"))
-        elif stage[0] is not None and stage[0] > MAX_BOIL_MINUTES:
-            problems.append((f"{path}.add", f"{stage[0]:g} minutes of boil is more than {MAX_BOIL_MINUTES:g}"))
-            stage = None
-        elif stage[0] is None and kind in HOP_KINDS:
-            problems.append((f"{path}.add", f"{add!r} gives no boil time, which a hop needs"))
-
+    value, unit, grams = _amount(hop.get("amount"), f"{path}.amount", kind, problems)
+    add, stage = hop.get("add"), _stage(hop.get("add"), f"{path}.add", kind, problems)
     attribute = hop.get("attribute")
     if attribute is not None and not isinstance(attribute, str):
         problems.append((f"{path}.attribute", "must be a string or null"))
     if len(problems) > before or stage is None or value is None:
         return None
-    return HopAddition(
-        name=name,
-        kind=kind,
-        variety=match.variety if match is not None else None,
-        grams=grams,
-        amount_value=value,
-        amount_unit=unit,
-        add=add,
-        boil_minutes=stage[0],
-        dry_hop=stage[1],
-        attribute=attribute,
-    )
+    return HopAddition(name=name, kind=kind, variety=match.variety if match is not None else None, grams=grams,
+                       amount_value=value, amount_unit=unit, add=add, boil_minutes=stage[0], dry_hop=stage[1],
+                       attribute=attribute)  # fmt: skip
+
+
+def _name(name: Any, path: str, problems: list[tuple[str, str]], known_names_only: bool) -> tuple[Any, HopMatch | None]:
+    """The name and what it matched: a known hop, blend, extract or non-hop; None for no match."""
+    if not isinstance(name, str) or not name.strip() or len(name) > MAX_NAME_LENGTH:
+        problems.append((path, f"must be a non-empty string of at most {MAX_NAME_LENGTH} characters"))
+        return name, None
+    match = match_hop(name)
+    if match is None and known_names_only:
+        problems.append((path, f"unknown hop variety {name!r}"))
+    return name, match
+
+
+def _amount(amount: Any, path: str, kind: HopKind | None, problems: list[tuple[str, str]]
+            ) -> tuple[float | None, Any, float | None]:  # fmt: skip
+    """(value, unit as published, grams): grams None for a non-hop in a unit that is not a mass."""
+    if not isinstance(amount, Mapping):
+        problems.append((path, "must be an object with value and unit"))
+        return None, None, None
+    value = _number(amount.get("value"), f"{path}.value", problems, 0.0, math.inf, required=True)
+    unit = amount.get("unit")
+    key = unit.strip().lower() if isinstance(unit, str) else None
+    if key in MASS_UNITS:
+        grams = None if value is None else value * MASS_UNITS[key]
+        if grams is not None and grams > MAX_GRAMS:
+            problems.append((f"{path}.value", f"must be at most {MAX_GRAMS:,.0f} grams"))
+        return value, unit, grams
+    if key not in NON_MASS_UNITS:
+        problems.append((f"{path}.unit", f"unknown unit {unit!r}, expected one of {sorted(MASS_UNITS)}"))
+    elif kind in HOP_KINDS:  # else a non-hop (or an unknown name, flagged as such): grams unknown, alpha nil
+        problems.append((f"{path}.unit", f"{unit!r} is not a mass: a hop's amount is in grams or kilograms"))
+    return value, unit, None
+
+
+def _stage(add: Any, path: str, kind: HopKind | None, problems: list[tuple[str, str]]
+           ) -> tuple[float | None, bool] | None:  # fmt: skip
+    """(boil minutes, added cold) of an `add`; None when it cannot be read."""
+    if not isinstance(add, str):
+        problems.append((path, "must be a string such as 'start', 'end', 'dry hop' or '15'"))
+        return None
+    stage = parse_add(add)
+    if stage is None:
+        problems.append((path, f"cannot read {add!r} as a time: expected start, middle, end, flame out, "
+                               "whirlpool, dry hop, ... or minutes of boil"))  # fmt: skip
+    elif stage[0] is not None and stage[0] > MAX_BOIL_MINUTES:
+        problems.append((path, f"{stage[0]:g} minutes of boil is more than {MAX_BOIL_MINUTES:g}"))
+        return None
+    elif stage[0] is None and kind in HOP_KINDS:
+        problems.append((path, f"{add!r} gives no boil time, which a hop needs"))
+    return stage
 
 
 def _volume(volume: Any, path: str, problems: list[tuple[str, str]]) -> float | None:

@@ -24,20 +24,7 @@ def function_url_event(
     `body`: str/bytes are sent as they are; anything else is sent as JSON with a JSON content type.
     """
     raw_path, _, query = path.partition("?")
-    all_headers = {"host": f"{URL_ID}.lambda-url.{region}.on.aws", "user-agent": "beer-platform",
-                   "x-forwarded-proto": "https", "x-forwarded-port": "443"}  # fmt: skip
-    if body is not None and not isinstance(body, (str, bytes)):
-        body = json.dumps(body)
-        all_headers["content-type"] = "application/json"
-    encoded = False
-    if isinstance(body, bytes):
-        try:
-            body = body.decode()
-        except UnicodeDecodeError:  # binary: base64, flagged, as a Function URL sends it
-            body, encoded = base64.b64encode(body).decode(), True
-    all_headers.update({key.lower(): value for key, value in (headers or {}).items()})
-    if body is not None:
-        all_headers["content-length"] = str(len(base64.b64decode(body)) if encoded else len(body.encode()))
+    body, encoded, all_headers = _body_and_headers(body, headers, region)
     now = time.time()
     event: dict[str, Any] = {
         "version": "2.0",
@@ -65,6 +52,25 @@ def function_url_event(
     if body is not None:
         event["body"] = body
     return event
+
+
+def _body_and_headers(body: Any, headers: dict[str, str] | None, region: str) -> tuple[str | None, bool, dict[str, str]]:
+    """The event's body (text, or base64 for binary), whether it is base64, and its headers."""
+    all_headers = {"host": f"{URL_ID}.lambda-url.{region}.on.aws", "user-agent": "beer-platform",
+                   "x-forwarded-proto": "https", "x-forwarded-port": "443"}  # fmt: skip
+    if body is not None and not isinstance(body, (str, bytes)):
+        body = json.dumps(body)
+        all_headers["content-type"] = "application/json"
+    encoded = False
+    if isinstance(body, bytes):
+        try:
+            body = body.decode()
+        except UnicodeDecodeError:  # binary: base64, flagged, as a Function URL sends it
+            body, encoded = base64.b64encode(body).decode(), True
+    all_headers.update({key.lower(): value for key, value in (headers or {}).items()})
+    if body is not None:
+        all_headers["content-length"] = str(len(base64.b64decode(body)) if encoded else len(body.encode()))
+    return body, encoded, all_headers
 
 
 def http_response(result: Any) -> tuple[int, dict[str, str], bytes]:

@@ -14,8 +14,8 @@ import queue
 import threading
 import time
 import uuid
-from dataclasses import dataclass
 import sys
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -138,6 +138,44 @@ class RuntimeAPI:
         answer.put_nowait(outcome)
         return True
 
+    def next_invocation(self, path: str) -> tuple[int, Any, dict[str, str]]:
+        """GET: the next event and its headers, when the runtime asks (a long poll)."""
+        if path != f"{PREFIX}/invocation/next":
+            return 404, {"errorType": "InvalidRequest", "errorMessage": path}, {}
+        if self.first_poll_at is None:
+            self.first_poll_at = time.monotonic()
+        self.polled.set()
+        item = self._next()
+        if item is None:
+            return 500, {"errorType": "Closed", "errorMessage": "the environment is shutting down"}, {}
+        request_id, event = item
+        return 200, event, {
+            "Lambda-Runtime-Aws-Request-Id": request_id,
+            "Lambda-Runtime-Deadline-Ms": str(int((time.time() + self.timeout_s) * 1000)),
+            "Lambda-Runtime-Invoked-Function-Arn": self.function_arn,
+            "Lambda-Runtime-Trace-Id": f"Root=1-{int(time.time()):08x}-{uuid.uuid4().hex[:24]};Sampled=0",
+        }  # fmt: skip
+
+    def report(self, path: str, body: bytes) -> tuple[int, Any]:
+        """POST: an init error, or an invocation's response or error."""
+        parts = path.removeprefix(PREFIX).strip("/").split("/")
+        if parts == ["init", "error"]:
+            self.init_error = _json_or_text(body)
+            self.init_failed.set()
+            return 202, {"status": "OK"}
+        if not (len(parts) == 3 and parts[0] == "invocation" and parts[2] in ("response", "error")):
+            return 404, {"errorType": "InvalidRequest", "errorMessage": path}
+        request_id, kind = parts[1], parts[2]
+        if len(body) > MAX_PAYLOAD:
+            self._deliver(request_id, Outcome(request_id, error={
+                "errorType": "Function.ResponseSizeTooLarge", "errorMessage": f"response of {len(body)} bytes is over {MAX_PAYLOAD}"}))  # fmt: skip
+            return 413, {"errorType": "RequestEntityTooLarge", "errorMessage": "too large"}
+        answer = _json_or_text(body)
+        outcome = Outcome(request_id, response=answer) if kind == "response" else Outcome(request_id, error=answer)
+        if not self._deliver(request_id, outcome):
+            return 400, {"errorType": "InvalidRequestID", "errorMessage": request_id}
+        return 202, {"status": "OK"}
+
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         api = self
 
@@ -158,47 +196,11 @@ class RuntimeAPI:
                 self.end_headers()
                 self.wfile.write(data)
 
-            def _body(self) -> bytes:
-                return self.rfile.read(int(self.headers.get("Content-Length") or 0))
-
             def do_GET(self) -> None:
-                if self.path != f"{PREFIX}/invocation/next":
-                    return self._reply(404, {"errorType": "InvalidRequest", "errorMessage": self.path})
-                if api.first_poll_at is None:
-                    api.first_poll_at = time.monotonic()
-                api.polled.set()
-                item = api._next()
-                if item is None:
-                    return self._reply(500, {"errorType": "Closed", "errorMessage": "the environment is shutting down"})
-                request_id, event = item
-                deadline_ms = int((time.time() + api.timeout_s) * 1000)
-                self._reply(200, event, {
-                    "Lambda-Runtime-Aws-Request-Id": request_id,
-                    "Lambda-Runtime-Deadline-Ms": str(deadline_ms),
-                    "Lambda-Runtime-Invoked-Function-Arn": api.function_arn,
-                    "Lambda-Runtime-Trace-Id": f"Root=1-{int(time.time()):08x}-{uuid.uuid4().hex[:24]};Sampled=0",
-                })  # fmt: skip
+                self._reply(*api.next_invocation(self.path))
 
             def do_POST(self) -> None:
-                body = self._body()
-                parts = self.path.removeprefix(PREFIX).strip("/").split("/")
-                if parts == ["init", "error"]:
-                    api.init_error = _json_or_text(body)
-                    api.init_failed.set()
-                    return self._reply(202, {"status": "OK"})
-                if len(parts) == 3 and parts[0] == "invocation" and parts[2] in ("response", "error"):
-                    request_id, kind = parts[1], parts[2]
-                    if len(body) > MAX_PAYLOAD:
-                        api._deliver(request_id, Outcome(request_id, error={
-                            "errorType": "Function.ResponseSizeTooLarge",
-                            "errorMessage": f"response of {len(body)} bytes is over {MAX_PAYLOAD}"}))  # fmt: skip
-                        return self._reply(413, {"errorType": "RequestEntityTooLarge", "errorMessage": "too large"})
-                    outcome = (Outcome(request_id, response=_json_or_text(body)) if kind == "response"
-                               else Outcome(request_id, error=_json_or_text(body)))  # fmt: skip
-                    if not api._deliver(request_id, outcome):
-                        return self._reply(400, {"errorType": "InvalidRequestID", "errorMessage": request_id})
-                    return self._reply(202, {"status": "OK"})
-                self._reply(404, {"errorType": "InvalidRequest", "errorMessage": self.path})
+                self._reply(*api.report(self.path, self.rfile.read(int(self.headers.get("Content-Length") or 0))))
 
         return Handler
 

@@ -71,66 +71,88 @@ def _status(response: Any) -> Any:
 def verify(engine: Engine, image: str, model: str, config: FunctionConfig = FunctionConfig(),
            warm_calls: int = WARM_CALLS) -> VerificationReport:  # fmt: skip
     """Run `image` in a fresh sandbox; raise VerificationError unless every check passes."""
-    passed: list[str] = []
-    failed: list[str] = []
-
-    def expect(ok: bool, what: str, response: Any) -> None:
-        if ok:
-            passed.append(what)
-        else:
-            failed.append(f"{what}: got {_status(response)} {str(_body(response) or response)[:300]!r}")
-
     with WarmFunction(engine, image, config) as function:
+        checks = _Checks(function, config.region)
         try:
-            good = function.invoke(function_url_event("POST", "/predict", GOOD_BATCH, region=config.region))
+            checks.good_batch(model)
             sandbox = function.sandbox
             assert sandbox is not None and sandbox.cold_start_s is not None
-            cold_start_s, init_s = sandbox.cold_start_s, sandbox.init_s or sandbox.cold_start_s
-            body = _body(good) or {}
-            predictions = body.get("predictions", []) if isinstance(body, dict) else []
-            ibus = [item.get("ibu") for item in predictions]
-            numbers = all(isinstance(v, (int, float)) and math.isfinite(v) for v in ibus)
-            count = len(GOOD_BATCH)
-            answered_by = [item.get("model") for item in predictions]
-            expected = ["recipe" if "ingredients" in beer else "card" for beer in GOOD_BATCH]
-            expect(_status(good) == 200 and len(ibus) == count and numbers and body.get("model") == model
-                   and answered_by == expected,
-                   f"POST /predict with {count} beers -> 200, {count} IBUs ({', '.join(expected)}), model {model}",
-                   good)  # fmt: skip
-            for name, (bad_body, field_name) in BAD_INPUTS.items():
-                bad = function.invoke(function_url_event("POST", "/predict", bad_body, region=config.region))
-                expect(400 <= (_status(bad) or 0) < 500 and field_name in str(_body(bad)),
-                       f"POST /predict {name} -> 4xx naming {field_name!r}", bad)  # fmt: skip
-            for path in ("/healthz", "/readyz"):
-                answer = function.invoke(function_url_event("GET", path, region=config.region))
-                expect(_status(answer) == 200, f"GET {path} -> 200", answer)
-            docs = function.invoke(function_url_event("GET", "/docs.json", region=config.region))
-            expect(_status(docs) == 200 and "/predict" in ((_body(docs) or {}).get("paths") or {}),
-                   "GET /docs.json -> 200 with /predict", docs)  # fmt: skip
-            hops = function.invoke(function_url_event("GET", "/hops", region=config.region))
-            listed = _body(hops) if _status(hops) == 200 else None
-            known = listed.get("hops") or [] if isinstance(listed, dict) else []
-            expect(len(known) > 100, "GET /hops -> 200 with the hop reference (the bento ships brewing/data)", hops)
-            latencies = []
-            warm_event = function_url_event("POST", "/predict", [BUZZ], region=config.region)
-            statuses = set()
-            for _ in range(warm_calls):
-                started = time.perf_counter()
-                statuses.add(_status(function.invoke(warm_event)))
-                latencies.append((time.perf_counter() - started) * 1000)
-            if warm_calls:
-                expect(statuses == {200}, f"{warm_calls} warm POST /predict -> 200", {"statusCode": sorted(statuses)})
-            if function.sandboxes_started == 1:
-                passed.append(f"one warm container answered all {7 + warm_calls} calls")
-            else:
-                failed.append(f"{function.sandboxes_started} containers were started for one warm function")
+            checks.bad_inputs()
+            checks.routes()
+            latencies = checks.warm(warm_calls)
             logs = sandbox.logs()
         except InvocationError as err:
             raise VerificationError([f"the function failed: {err.kind}: {err.message}"], err.logs) from None
-    if failed:
-        raise VerificationError(failed, logs)
+    if checks.failed:
+        raise VerificationError(checks.failed, logs)
     return VerificationReport(
-        image=image, model=model, cold_start_s=cold_start_s, init_s=init_s, warm_calls=warm_calls,
-        warm_p50_ms=statistics.median(latencies) if latencies else math.nan,
-        warm_max_ms=max(latencies) if latencies else math.nan, checks=passed,
+        image=image, model=model, cold_start_s=sandbox.cold_start_s, init_s=sandbox.init_s or sandbox.cold_start_s,
+        warm_calls=warm_calls, warm_p50_ms=statistics.median(latencies) if latencies else math.nan,
+        warm_max_ms=max(latencies) if latencies else math.nan, checks=checks.passed,
     )  # fmt: skip
+
+
+class _Checks:
+    """The calls verification makes to one warm function, and what each found."""
+
+    def __init__(self, function: WarmFunction, region: str) -> None:
+        self.function, self.region = function, region
+        self.passed: list[str] = []
+        self.failed: list[str] = []
+        self.calls = 0
+
+    def call(self, method: str, path: str, body: Any = None) -> Any:
+        self.calls += 1
+        return self.function.invoke(function_url_event(method, path, body, region=self.region))
+
+    def expect(self, ok: bool, what: str, response: Any) -> None:
+        if ok:
+            self.passed.append(what)
+        else:
+            self.failed.append(f"{what}: got {_status(response)} {str(_body(response) or response)[:300]!r}")
+
+    def good_batch(self, model: str) -> None:
+        """Every beer answered with a finite IBU by its own model (card-only or recipe), and the model's tag."""
+        good = self.call("POST", "/predict", GOOD_BATCH)
+        body = _body(good) if isinstance(_body(good), dict) else {}
+        predictions = body.get("predictions", [])
+        ibus = [item.get("ibu") for item in predictions]
+        numbers = all(isinstance(v, (int, float)) and math.isfinite(v) for v in ibus)
+        expected = ["recipe" if "ingredients" in beer else "card" for beer in GOOD_BATCH]
+        ok = (_status(good) == 200 and len(ibus) == len(GOOD_BATCH) and numbers and body.get("model") == model
+              and [item.get("model") for item in predictions] == expected)  # fmt: skip
+        self.expect(ok, f"POST /predict with {len(GOOD_BATCH)} beers -> 200, {len(GOOD_BATCH)} IBUs "
+                        f"({', '.join(expected)}), model {model}", good)  # fmt: skip
+
+    def bad_inputs(self) -> None:
+        for name, (bad_body, field_name) in BAD_INPUTS.items():
+            bad = self.call("POST", "/predict", bad_body)
+            self.expect(400 <= (_status(bad) or 0) < 500 and field_name in str(_body(bad)),
+                        f"POST /predict {name} -> 4xx naming {field_name!r}", bad)  # fmt: skip
+
+    def routes(self) -> None:
+        for path in ("/healthz", "/readyz"):
+            answer = self.call("GET", path)
+            self.expect(_status(answer) == 200, f"GET {path} -> 200", answer)
+        docs = self.call("GET", "/docs.json")
+        self.expect(_status(docs) == 200 and "/predict" in ((_body(docs) or {}).get("paths") or {}),
+                    "GET /docs.json -> 200 with /predict", docs)  # fmt: skip
+        hops = self.call("GET", "/hops")
+        listed = _body(hops) if _status(hops) == 200 else None
+        known = listed.get("hops") or [] if isinstance(listed, dict) else []
+        self.expect(len(known) > 100, "GET /hops -> 200 with the hop reference (the bento ships brewing/data)", hops)
+
+    def warm(self, calls: int) -> list[float]:
+        """`calls` more one-beer predictions, timed; then that one container answered everything."""
+        latencies, statuses = [], set()
+        for _ in range(calls):
+            started = time.perf_counter()
+            statuses.add(_status(self.call("POST", "/predict", [BUZZ])))
+            latencies.append((time.perf_counter() - started) * 1000)
+        if calls:
+            self.expect(statuses == {200}, f"{calls} warm POST /predict -> 200", {"statusCode": sorted(statuses)})
+        if self.function.sandboxes_started == 1:
+            self.passed.append(f"one warm container answered all {self.calls} calls")
+        else:
+            self.failed.append(f"{self.function.sandboxes_started} containers were started for one warm function")
+        return latencies

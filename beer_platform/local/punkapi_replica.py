@@ -1,15 +1,11 @@
 """A local replica of the PunkAPI v2 server (samjbmason/punkapi-server), with fault injection.
 
-The public PunkAPI is gone, so the platform ingests from this replica: same routes, filters,
-validation, error bodies and rate limit as the original, over the shipped 325-beer dataset.
-`Faults` makes it misbehave on purpose (5xx, 429 bursts, latency, truncated bodies) so the
-ingestion client's retry logic can be tested against a real HTTP server.
-
-Deliberate differences from the original, where it was buggy:
-- `brewed_before/after` accept every month (the original regex rejected 10-12) and a
-  `first_brewed` of "YYYY" counts as January of that year (the original never matched it);
-- null abv/ibu/ebc never match a numeric filter (JavaScript let `null < 5` match);
-- text filters are plain substring matches; `ids` must be integers separated by `|`.
+The public PunkAPI is gone, so the platform ingests from this replica: the catalogue
+(`/v2/beers` with `page`, `per_page` and `ids`), `/v2/beers/{id}` and `/v2/beers/random`, with
+the original's validation, error bodies and rate limit, over the shipped 325-beer dataset (the
+original's search filters are not served: nothing here uses them). `Faults` makes it misbehave
+on purpose (5xx, 429 bursts, latency, truncated bodies) so the ingestion client's retry logic
+can be tested against a real HTTP server.
 
 Run it alone with `python -m beer_platform.local.punkapi_replica --port 8081`. Fault injection is
 for tests only: its control endpoints (`GET|PUT /__replica__/faults`, `POST /__replica__/reset`)
@@ -27,7 +23,7 @@ import math
 import random
 import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields, replace
 from http import HTTPStatus
 from importlib import resources
@@ -121,16 +117,12 @@ def _invalid(location: str, errors: list[dict]) -> JSONResponse:
     return _error(400, message, [{"location": location, **e} for e in errors])
 
 
-# --- query validation and filters ---------------------------------------------------------------
+# --- query validation ---------------------------------------------------------------------------
 
-_INT = re.compile(r"\d+", re.ASCII)
-_FLOAT = re.compile(r"\d+(\.\d*)?|\.\d+", re.ASCII)
-_MONTH_YEAR = re.compile(r"(0[1-9]|1[0-2])-(\d{4})", re.ASCII)
-_IDS = re.compile(r"\d+(\|\d+)*", re.ASCII)
-
-_NUMBER_MSG = "Must be a number greater than or equal to 0"
-_TEXT_MSG = "Must be text and if using multiple words use underscores"
-_DATE_MSG = "Must be in date format of mm-yyyy"
+# Up to 18 digits: a longer number is no page or id of this catalogue, and Python's int() refuses
+# text of over 4,300 digits, which must be the contract's 400, not a 500.
+_INT = re.compile(r"\d{1,18}", re.ASCII)
+_IDS = re.compile(r"\d{1,18}(\|\d{1,18})*", re.ASCII)
 
 _Parser = Callable[[str], Any]  # returns None when the value is invalid
 
@@ -144,31 +136,15 @@ def _positive_int(limit: int | None = None) -> _Parser:
     return parse
 
 
-def _number(value: str) -> float | None:
-    return float(value) if _FLOAT.fullmatch(value) else None
-
-
-def _text(value: str) -> str:
-    return value.replace("_", " ").lower()
-
-
-def _month_year(value: str) -> tuple[int, int] | None:
-    m = _MONTH_YEAR.fullmatch(value)
-    return (int(m[2]), int(m[1])) if m else None
-
-
 def _ids(value: str) -> set[int] | None:
     return {int(part) for part in value.split("|")} if _IDS.fullmatch(value) else None
 
 
-# every query parameter the original understood: name -> (error message, parser)
+# the query parameters served: name -> (error message, parser); the original's filters
+# (abv_gt, beer_name, food, ...) are not: nothing here asks for them
 _PARAMS: dict[str, tuple[str, _Parser]] = {
     "page": ("Must be a number greater than 0", _positive_int()),
     "per_page": (f"Must be a number greater than 0 and at most {MAX_PER_PAGE}", _positive_int(MAX_PER_PAGE)),
-    **{f"{f}_{op}": (_NUMBER_MSG, _number) for f in ("abv", "ibu", "ebc") for op in ("gt", "lt")},
-    **{name: (_TEXT_MSG, _text) for name in ("beer_name", "yeast", "hops", "malt", "food")},
-    "brewed_before": (_DATE_MSG, _month_year),
-    "brewed_after": (_DATE_MSG, _month_year),
     "ids": ("Must be integers separated by |", _ids),
 }
 
@@ -183,53 +159,10 @@ def _parse_query(request: Request) -> tuple[dict[str, Any], list[dict]]:
         message, parser = _PARAMS[name]
         value = parser(raw) if raw else None  # an empty value is always invalid
         if value is None:
-            errors.append({"param": name, "msg": message, "value": raw})
+            errors.append({"param": name, "msg": message, "value": raw[:100]})
         else:
             parsed[name] = value
     return parsed, errors
-
-
-def _brewed(beer: Beer) -> tuple[int, int]:
-    """`first_brewed` is "MM/YYYY" or "YYYY"; a bare year counts as its January."""
-    month, _, year = beer["first_brewed"].rpartition("/")
-    return int(year), int(month or 1)
-
-
-def _contains(haystacks: Iterable[str | None], needle: str) -> bool:
-    return any(h is not None and needle in h.lower() for h in haystacks)
-
-
-def _numeric(field: str, op: str, bound: float) -> Callable[[Beer], bool]:
-    def check(beer: Beer) -> bool:
-        value = beer.get(field)
-        return value is not None and (value > bound if op == "gt" else value < bound)
-
-    return check
-
-
-def _predicates(q: dict[str, Any]) -> list[Callable[[Beer], bool]]:
-    preds: list[Callable[[Beer], bool]] = []
-    for field in ("abv", "ibu", "ebc"):
-        for op in ("gt", "lt"):
-            if (bound := q.get(f"{field}_{op}")) is not None:
-                preds.append(_numeric(field, op, bound))
-    text_fields: dict[str, Callable[[Beer], Iterable[str | None]]] = {
-        "beer_name": lambda b: [b["name"]],
-        "yeast": lambda b: [b["ingredients"]["yeast"]],
-        "hops": lambda b: [h["name"] for h in b["ingredients"]["hops"]],
-        "malt": lambda b: [m["name"] for m in b["ingredients"]["malt"]],
-        "food": lambda b: b["food_pairing"],
-    }
-    for name, values in text_fields.items():
-        if (needle := q.get(name)) is not None:
-            preds.append(lambda b, v=values, n=needle: _contains(v(b), n))
-    if (before := q.get("brewed_before")) is not None:
-        preds.append(lambda b: _brewed(b) < before)
-    if (after := q.get("brewed_after")) is not None:
-        preds.append(lambda b: _brewed(b) > after)
-    if (ids := q.get("ids")) is not None:
-        preds.append(lambda b: b["id"] in ids)
-    return preds
 
 
 # --- runtime state ------------------------------------------------------------------------------
@@ -290,8 +223,8 @@ async def list_beers(request: Request) -> Response:
     query, errors = _parse_query(request)
     if errors:
         return _invalid("query", errors)
-    preds = _predicates(query)
-    matching = [b for b in _replica(request).beers if all(p(b) for p in preds)]
+    ids = query.get("ids")
+    matching = [b for b in _replica(request).beers if ids is None or b["id"] in ids]
     per_page = query.get("per_page", DEFAULT_PER_PAGE)
     offset = (query.get("page", 1) - 1) * per_page
     return _ok(request, matching[offset : offset + per_page])
@@ -301,7 +234,7 @@ async def get_beer(request: Request) -> Response:
     raw = request.path_params["beer_id"]
     beer_id = _positive_int()(raw)
     if beer_id is None:
-        error = {"param": "beerId", "msg": "beerId must be a number and greater than 0", "value": raw}
+        error = {"param": "beerId", "msg": "beerId must be a number and greater than 0", "value": raw[:100]}
         return _invalid("params", [error])
     found = _replica(request).by_id.get(beer_id)
     if found is None:

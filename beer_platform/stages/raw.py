@@ -128,12 +128,7 @@ def land(
     shards = lineage_order(kinesis_ops.list_shards(kinesis, stream, backoff))
     gaps = find_gaps(kinesis, stream, shards, checkpoint, clock(), backoff) if checkpoint else []
     if gaps and not accept_trimmed_gap:
-        raise TrimmedGapError(
-            f"raw_beers fell behind the retention of stream {stream!r}: records may have expired "
-            f"before they were landed. " + "; ".join(gap.describe() for gap in gaps) + ". To land "
-            "from the trim horizon and accept the gap, run raw_beers with the run config "
-            "{\"accept_trimmed_gap\": true}."
-        )
+        raise TrimmedGapError(_gap_message(stream, gaps))
     report = LandingReport(gaps_accepted=[gap.describe() for gap in gaps])
     days: set[str] = set()
     for gap in gaps:
@@ -162,6 +157,12 @@ def land(
     report.positions = {sid: state.sequence_number for sid, state in sorted(checkpoint.items())}
     report.days_touched = sorted(days)
     return report
+
+
+def _gap_message(stream: str, gaps: list[ShardGap]) -> str:
+    return (f"raw_beers fell behind the retention of stream {stream!r}: records may have expired before they were "
+            f"landed. {'; '.join(gap.describe() for gap in gaps)}. To land from the trim horizon and accept the gap, "
+            'run raw_beers with the run config {"accept_trimmed_gap": true}.')  # fmt: skip
 
 
 class _PartWriter:
