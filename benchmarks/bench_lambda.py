@@ -14,7 +14,8 @@ Runtime API, awslambdaric in the image). Baseline: the same image with a no-op h
   its own mmdebstrap build is timed apart) and warm (packages cached, engine layers cached).
 
 Not measured: Lambda's own sandbox start and image pull (lazily loaded in AWS); files come from
-the page cache after the first container. Goals: cold start < 2.5 s, warm p50 < 10 ms.
+the page cache after the first container. Goals: median cold start at most 0.5 s above the no-op floor's in the same
+run, warm p50 < 10 ms, image at most 300 MB (10^6 bytes, as the engine counts).
 
     python -m benchmarks.bench_lambda [--runs 5] [--warm 200] [--no-base]
 """
@@ -33,8 +34,9 @@ from pathlib import Path
 
 from benchmarks.machine import describe_machine
 
-COLD_GOAL_S = 2.5
+COLD_OVER_FLOOR_GOAL_S = 0.5
 WARM_P50_GOAL_MS = 10.0
+IMAGE_GOAL_BYTES = 300 * 10**6
 
 
 def percentile(values: list[float], pct: float) -> float:
@@ -140,6 +142,7 @@ def main() -> None:
                 f"{statistics.median(got['warm']) / statistics.median(floor['warm']):.1f}x |")  # fmt: skip
 
     cold, p50 = statistics.median(ibu["cold"]), statistics.median(ibu["warm"])
+    over = cold - statistics.median(floor["cold"])
     print(describe_machine(), end="")
     print(f"Engine: {engine.kind}. Load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())} "
           "(other work shares the machine)\n")  # fmt: skip
@@ -147,10 +150,12 @@ def main() -> None:
           f"vs no-op | warm p50 ({args.warm} calls) | warm p99 | vs no-op |\n|---|---|---|---|---|---|---|---|")
     print(row("IBU service (bento, model, Mangum)", ibu))
     print(row("baseline: no-op `operator.is_`, same image", floor))
-    print(f"\nGoals: cold start {cold:.2f} s < {COLD_GOAL_S} s: {'PASS' if cold < COLD_GOAL_S else 'FAIL'}; "
-          f"warm p50 {p50:.2f} ms < {WARM_P50_GOAL_MS:.0f} ms: {'PASS' if p50 < WARM_P50_GOAL_MS else 'FAIL'}\n")
+    print(f"\nGoals: cold start {over:.2f} s above the floor <= {COLD_OVER_FLOOR_GOAL_S} s: "
+          f"{'PASS' if over <= COLD_OVER_FLOOR_GOAL_S else 'FAIL'}; warm p50 {p50:.2f} ms < {WARM_P50_GOAL_MS:.0f} ms: "
+          f"{'PASS' if p50 < WARM_P50_GOAL_MS else 'FAIL'}; image {size / 1e6:,.0f} MB <= {IMAGE_GOAL_BYTES / 1e6:.0f} MB: "
+          f"{'PASS' if size <= IMAGE_GOAL_BYTES else 'FAIL'}\n")
     print("| image | size | of Lambda's 10 GB limit |\n|---|---|---|")
-    print(f"| `image inspect` | {size / 2**20:,.0f} MB | {size / IMAGE_LIMIT_BYTES:.1%} |\n")
+    print(f"| `image inspect` | {size / 1e6:,.0f} MB | {size / IMAGE_LIMIT_BYTES:.1%} |\n")
     print("| build | assemble context | engine build | total | vs warm |\n|---|---|---|---|---|")
     warm_total = warm_ctx + warm_build
     print(f"| cold cache (packages installed + compiled, every layer) | {cold_ctx:.1f} s | {cold_build:.1f} s | "

@@ -23,10 +23,16 @@ from beer_platform.deployment.engine import Engine
 PRODUCTION_BASE = "gcr.io/distroless/python3-debian12"
 SUITE = "bookworm"
 PACKAGES = ("python3.11", "ca-certificates")
-# minbase without the docs, man pages and locales nobody reads in a function
+# minbase without what a function never uses, nearer to distroless: docs, man pages, locales,
+# glibc's charset converters (Python has its own codecs), and, once installed, perl and apt
+# (61 MB of the 172 MB minbase; nothing at run time calls them)
+PURGED = ("perl", "perl-modules-5.36", "libperl5.36", "apt", "libapt-pkg6.0")
 MMDEBSTRAP = ["mmdebstrap", "--variant=minbase", f"--include={','.join(PACKAGES)}",
               "--dpkgopt=path-exclude=/usr/share/doc/*", "--dpkgopt=path-exclude=/usr/share/man/*",
-              "--dpkgopt=path-exclude=/usr/share/locale/*", "--aptopt=Acquire::Languages none",
+              "--dpkgopt=path-exclude=/usr/share/locale/*", "--dpkgopt=path-exclude=/usr/lib/x86_64-linux-gnu/gconv/*",
+              "--dpkgopt=path-include=/usr/lib/x86_64-linux-gnu/gconv/gconv-modules*",
+              "--aptopt=Acquire::Languages none",
+              f"--customize-hook=chroot \"$1\" dpkg --purge --force-depends --force-remove-essential {' '.join(PURGED)}",
               SUITE]  # fmt: skip
 LOCAL_BASE_REPOSITORY = "localhost/beer-platform-base"
 

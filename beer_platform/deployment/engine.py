@@ -80,6 +80,11 @@ class Engine:
     def tag(self, ref: str, new: str) -> None:
         self.run("tag", ref, new)
 
+    def image_ids(self, repository: str) -> set[str]:
+        """The ids (sha256 hex) of the images tagged in `repository`."""
+        out = self.run("images", "--no-trunc", "--format", "{{.ID}}", repository)
+        return {line.strip().removeprefix("sha256:") for line in out.splitlines() if line.strip()}
+
     def remove_image(self, ref: str) -> None:
         subprocess.run(self.command("rmi", "-f", ref), capture_output=True)
 

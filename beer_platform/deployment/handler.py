@@ -4,29 +4,23 @@ Self-contained on purpose: nothing here imports `beer_platform` except through t
 `src/` (put on sys.path below), so the image needs only the bento, the model and its packages.
 Never import this module from the platform: importing it IS the container's start-up.
 
-Everything slow happens once per container, at import (Lambda's init phase):
+Everything slow happens once per container, at import (Lambda's init phase), and the init is
+the cold start beyond the container and the runtime client:
 - `PROMETHEUS_MULTIPROC_DIR` must name a writable dir before `bentoml` is imported (its metrics
   client reads it then); the code dir is read-only, so it lives under /tmp.
 - BENTOML_HOME is the shipped `bentoml_home/`, used in place: it holds the model, a `latest`
   file (BentoML rewrites a missing one) and the empty `bentos/ envs/ tmp/` dirs; serving never
   writes there (the image runs with a read-only root, in `verify` as in AWS).
+- The service is imported from the bento's src as bento.yaml names it, not through
+  `bentoml.load`, which would import BentoML's bento-building machinery for nothing.
 - The ASGI lifespan (BentoML's start-up: the service instance, i.e. the model load) is entered
   once on a persistent event loop set as current, and Mangum runs with `lifespan="off"`: its
   default would run start-up and shutdown around every invocation.
-
-What the init costs (the cold start's share beyond the container and runtime, measured with
-`python -X importtime` in the image): importing BentoML, its server app and our service, then
-the model load. The models are served compiled (numpy only: no scikit-learn, scipy or polars,
-which were ~2 s of it). Two more things are cut here, for the init only:
-- YAML: BentoML reads bento.yaml (~48 KB: the APIs' schemas) with `yaml.safe_load`, pure Python,
-  ~0.1 s a parse here, and so did the model check below; libyaml's `CSafeLoader` (in PyYAML's
-  wheel) builds the same objects with the same constructor in ~7 ms. It stands in for
-  `yaml.safe_load` while the service starts, and is put back after;
-- the garbage collector: ~1,000 modules and their classes are created at init and all live as
-  long as the process, so collecting while they are made finds little to free. It is off during
-  the init and back on after. The service freezes what it loaded (`gc.freeze`, see `service`)
-  without the full collection it runs first elsewhere (0.5-1.0 s in this container on a loaded
-  machine; it would free ~8,000 objects of start-up garbage, which stay frozen instead).
+- YAML is parsed with libyaml's `CSafeLoader` while the service starts (BentoML's
+  `yaml.safe_load` is pure Python; the same objects, an order of magnitude faster).
+- The garbage collector is off during the init: the modules and classes made then live as long
+  as the process, so collecting finds little to free. The service freezes what it loaded
+  (`gc.freeze`, see `service`) without the full collection it runs first elsewhere.
 """
 
 from __future__ import annotations
@@ -38,6 +32,7 @@ gc.disable()  # until the init is done (see above)
 import asyncio  # noqa: E402 - after gc.disable(), on purpose
 import atexit  # noqa: E402
 import contextlib  # noqa: E402
+import importlib  # noqa: E402
 import os  # noqa: E402
 import shutil  # noqa: E402
 import sys  # noqa: E402
@@ -53,26 +48,26 @@ SHIPPED_HOME = HERE / "bentoml_home"
 SCRATCH = Path("/tmp/ibu-lambda")  # Lambda's only writable place
 
 
-def _prepare_environment() -> None:
+def _prepare_environment() -> str:
+    """Set up what BentoML reads from the environment; return the service bento.yaml names."""
     metrics = SCRATCH / "prometheus"
     shutil.rmtree(metrics, ignore_errors=True)  # a restarted runtime must not inherit old pids' files
     metrics.mkdir(parents=True)
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics)
     home = SHIPPED_HOME
     os.environ["BENTOML_HOME"] = str(home)
-    _check_models(home)
+    info = _bento_info(home)
     os.environ["BENTOML_DO_NOT_TRACK"] = "True"  # no usage-stats calls from a function
     src = str(BENTO_DIR / "src")
-    if src not in sys.path:  # resolved, as BentoML compares it, so load() leaves it in place
+    if src not in sys.path:
         sys.path.insert(0, src)
+    return info["service"]
 
 
-def _check_models(home: Path) -> None:
-    """Fail with a clear message when the model bento.yaml names is not what `latest` gives.
-
-    Otherwise BentoML goes looking for it in BentoCloud, and on a read-only home the error is
-    a PermissionError on its cloud config file.
-    """
+def _bento_info(home: Path) -> dict[str, Any]:
+    """bento.yaml, after checking that the model it names is what `latest` gives: otherwise
+    BentoML goes looking for it in BentoCloud, and on a read-only home the error is a
+    PermissionError on its cloud config file."""
     import yaml  # a BentoML dependency
 
     info = yaml.load((BENTO_DIR / "bento.yaml").read_text(), Loader=_safe_loader())
@@ -84,6 +79,7 @@ def _check_models(home: Path) -> None:
                 raise RuntimeError(f"model {model['tag']} (named in bento.yaml) is missing from {home / 'models'}")
             if not latest.is_file() or latest.read_text().strip() != version:
                 raise RuntimeError(f"{latest} must name {version}: the service serves {name}:latest")
+    return info
 
 
 def _safe_loader() -> Any:
@@ -105,13 +101,15 @@ def _libyaml_safe_load() -> Iterator[None]:
         yaml.safe_load = original
 
 
-def _start_service() -> tuple[Any, Any]:  # (Mangum, LifespanCycle)
+def _start_service(service: str) -> tuple[Any, Any]:  # (Mangum, LifespanCycle)
+    """The service bento.yaml names (`module:attribute`), imported from the bento's src: not
+    through `bentoml.load`, whose bento-building machinery the service never uses."""
     with _libyaml_safe_load():
-        import bentoml
         from mangum import Mangum
         from mangum.protocols import LifespanCycle
 
-        app = bentoml.load(str(BENTO_DIR)).to_asgi()
+        module, _, attribute = service.partition(":")
+        app = getattr(importlib.import_module(module), attribute).to_asgi()
         loop = asyncio.new_event_loop()
         asyncio.set_event_loop(loop)  # Mangum and LifespanCycle both run on the current loop
         lifespan = LifespanCycle(app, "on")  # "on": a failed start-up raises here, at init
@@ -129,8 +127,7 @@ def _shut_down(lifespan: Any) -> None:
 
 
 try:
-    _prepare_environment()
-    handler, _lifespan = _start_service()
+    handler, _lifespan = _start_service(_prepare_environment())
 finally:
     gc.enable()
 INIT_SECONDS = time.perf_counter() - INIT_STARTED

@@ -32,9 +32,11 @@ class Deployment:
     created: bool  # True when the function itself was created by this deployment
 
 
-def release_description(model_tag: str, image_uri: str) -> str:
-    """What a version's description says (Lambda allows 256 characters)."""
-    return json.dumps({"model": model_tag, "image": image_uri.rsplit("@", 1)[-1]}, separators=(",", ":"))
+def release_description(model_tag: str, image_uri: str, image_id: str) -> str:
+    """What a version's description says (Lambda allows 256 characters): the model, the image's
+    digest in the registry and its id in the engine that built it."""
+    return json.dumps({"model": model_tag, "image": image_uri.rsplit("@", 1)[-1],
+                       "image_id": image_id.removeprefix("sha256:")[:12]}, separators=(",", ":"))  # fmt: skip
 
 
 def parse_description(description: str) -> dict[str, str]:
@@ -109,15 +111,23 @@ def live_image_uri(lambda_client: Any, names: ResourceNames) -> str:
     return found["Code"]["ImageUri"]
 
 
+def rollback_target(lambda_client: Any, names: ResourceNames) -> tuple[str, str] | None:
+    """(version, description) that a rollback would point `live` at; None when there is none."""
+    current, _ = live_version(lambda_client, names)
+    versions = published_versions(lambda_client, names.lambda_function)
+    older = [number for number in versions if number < int(current)]
+    return (str(max(older)), versions[max(older)]) if older else None
+
+
 def rollback(lambda_client: Any, names: ResourceNames) -> tuple[str, str]:
     """Point `live` at the previous published version (the highest below the current one);
     returns (from_version, to_version)."""
     current, _ = live_version(lambda_client, names)
-    older = [number for number in published_versions(lambda_client, names.lambda_function) if number < int(current)]
-    if not older:
+    found = rollback_target(lambda_client, names)
+    if found is None:
         raise NoPreviousVersion(f"{names.lambda_function}:{names.lambda_alias} is at version {current}; "
                                 "no earlier published version to roll back to")  # fmt: skip
-    target = str(max(older))
+    target = found[0]
     lambda_client.update_alias(FunctionName=names.lambda_function, Name=names.lambda_alias, FunctionVersion=target)
     return current, target
 

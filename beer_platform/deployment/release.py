@@ -88,6 +88,19 @@ def release(engine: Engine, clients: AwsClients, names: ResourceNames, context_d
     ecr = clients.client("ecr")
     repository_uri, _ = ensure_repository(ecr, names.ecr_repository)
     image_uri = registry.push(engine, ecr, repository_uri, image.ref, image.tag)
-    description = lambda_api.release_description(image.model, image_uri)
+    description = lambda_api.release_description(image.model, image_uri, image.image_id)
     deployment = lambda_api.deploy(clients.client("lambda"), clients.client("iam"), names, image_uri, description)
+    prune_images(engine, clients.client("lambda"), names, image.image_id)
     return Release(image=image, verification=report, image_uri=image_uri, deployment=deployment)
+
+
+def prune_images(engine: Engine, lambda_client: Any, names: ResourceNames, live_image_id: str) -> list[str]:
+    """Remove the images earlier builds left in the engine, but the live one and the one a
+    rollback would go back to; returns the ids removed."""
+    keep = {live_image_id.removeprefix("sha256:")[:12]}
+    if (target := lambda_api.rollback_target(lambda_client, names)) is not None:
+        keep.add(lambda_api.parse_description(target[1]).get("image_id", ""))
+    removed = [image_id for image_id in engine.image_ids(LOCAL_REPOSITORY) if image_id[:12] not in keep]
+    for image_id in removed:
+        engine.remove_image(image_id)
+    return removed

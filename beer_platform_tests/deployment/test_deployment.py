@@ -24,7 +24,7 @@ from beer_platform.serving import SERVICE
 from beer_platform.deployment.build_context import build_context, compile_bytecode
 from beer_platform.deployment.function_url import function_url_event
 from beer_platform.deployment.image import IMAGE_LIMIT_BYTES
-from beer_platform.deployment.release import build_image, release
+from beer_platform.deployment.release import LOCAL_REPOSITORY, build_image, release
 from beer_platform.deployment.sandbox import FunctionConfig, InvocationError, WarmFunction
 from beer_platform.deployment.verify import BUZZ, VerificationError, verify
 from beer_platform.local import registry
@@ -185,9 +185,12 @@ def releases(engine, aws, context_dir, second_context):
 
 
 @pytest.mark.integration
-def test_each_release_is_verified_then_deployed_as_a_new_version_by_digest_live_on_the_newest(aws, releases,
+def test_each_release_is_verified_then_deployed_as_a_new_version_by_digest_live_on_the_newest(engine, aws, releases,
                                                                                             stack_state):  # fmt: skip
     first, second = releases
+    # what earlier builds left in the engine is gone, but the live image and the one a rollback needs
+    held = {image_id[:12] for image_id in engine.image_ids(LOCAL_REPOSITORY)}
+    assert held == {release.image.image_id.removeprefix("sha256:")[:12] for release in releases}
     assert first.image.model != second.image.model
     # each image answered Function URL events through the Runtime API before it was pushed
     report = first.verification
