@@ -43,6 +43,7 @@ import psutil
 
 from benchmarks.machine import describe_machine
 from beer_platform.local import model_server as server
+from beer_platform.local.stack import free_port
 from beer_platform.serving.schemas import BUZZ_RECIPE
 from beer_platform.settings import SOURCE_ROOT
 
@@ -139,7 +140,7 @@ def serve_bare(port: int, bentoml_home: str) -> None:
 
 @contextmanager
 def running_bare(bentoml_home: str) -> Iterator[Target]:
-    port = server.free_port()
+    port = free_port()
     process = subprocess.Popen([sys.executable, "-m", "benchmarks.bench_serving", "--serve-bare", str(port),
                                 "--home", bentoml_home], cwd=SOURCE_ROOT)  # fmt: skip
     url = f"http://127.0.0.1:{port}"

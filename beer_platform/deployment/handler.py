@@ -58,6 +58,7 @@ def _prepare_environment() -> str:
     os.environ["BENTOML_HOME"] = str(home)
     info = _bento_info(home)
     os.environ["BENTOML_DO_NOT_TRACK"] = "True"  # no usage-stats calls from a function
+    os.environ["BEER_PLATFORM_LARGE_REQUEST_WORKERS"] = "0"  # one request at a time, and no process pools
     src = str(BENTO_DIR / "src")
     if src not in sys.path:
         sys.path.insert(0, src)

@@ -1,12 +1,18 @@
-"""Start and stop `bentoml serve` for the IBU service as a subprocess (tests, benchmark, `make serve`).
+"""The model server: the IBU service's ASGI app (`IBUModelService.to_asgi()`) in one process,
+served by uvicorn with the project's limits (`http_server.SERVER_LIMITS`), on 127.0.0.1.
 
-`bentoml serve` takes 5-12 s to answer /readyz here; `running_service` waits for that, and
-stops the whole process group (the arbiter and its workers) on exit.
+One process listens on the service's port and nothing else: no process manager with a control
+port of its own (`bentoml serve`'s arbiter is one), its Prometheus files in a directory only its
+user can read. Large bodies go to worker processes it starts itself (see `serving.large`), over
+pipes. `beer-platform serve` runs it in the foreground; `start`/`running_service` run it as a
+subprocess (tests, benchmarks) and wait for /readyz.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -18,12 +24,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-import psutil  # a BentoML dependency
 
-from beer_platform.local.stack import free_port
+from beer_platform.local.http_server import SERVER_LIMITS, bind
 from beer_platform.serving import SERVICE
 from beer_platform.settings import DEFAULT_SERVE_PORT, SOURCE_ROOT
-
 
 
 @dataclass
@@ -46,8 +50,7 @@ class RunningService:
 
 
 def command(port: int, host: str = "127.0.0.1", service: str = SERVICE) -> list[str]:
-    return [sys.executable, "-m", "bentoml", "serve", service, "--host", host, "--port", str(port),
-            "--working-dir", str(SOURCE_ROOT)]  # fmt: skip
+    return [sys.executable, "-m", "beer_platform.local.model_server", service, "--host", host, "--port", str(port)]
 
 
 def service_env(bentoml_home: str | os.PathLike[str] | None = None,
@@ -68,7 +71,9 @@ def start(
     service: str = SERVICE,
 ) -> RunningService:
     """Start the service (port 0 = a free one) and return once /readyz answers 200."""
-    port = port or free_port(host)
+    if not port:
+        with bind(host, 0) as sock:
+            port = sock.getsockname()[1]
     owns_log = log_path is None
     if log_path is None:
         handle, name = tempfile.mkstemp(prefix="ibu-service-", suffix=".log")
@@ -89,35 +94,24 @@ def start(
     return service
 
 
-# The arbiter restarts a worker whose start-up failed (e.g. no model in the store) forever
-# instead of exiting: watch the log for it rather than waiting out the timeout.
-_STARTUP_FAILED = "Application startup failed"
-
-
 def _wait_ready(service: RunningService, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     with httpx.Client(timeout=2.0) as client:
         while time.monotonic() < deadline:
             if service.process.poll() is not None:
-                raise RuntimeError(f"bentoml serve exited with {service.process.returncode}:\n{service.log_tail()}")
-            if _STARTUP_FAILED in service.log_tail(20000):
-                raise RuntimeError(f"bentoml serve failed to start:\n{service.log_tail()}")
+                raise RuntimeError(f"the model server exited with {service.process.returncode}:\n{service.log_tail()}")
             try:
                 if client.get(f"{service.url}/readyz").status_code == 200:
                     return
             except httpx.HTTPError:
                 pass
             time.sleep(0.2)
-    raise TimeoutError(f"bentoml serve not ready after {timeout} s:\n{service.log_tail()}")
+    raise TimeoutError(f"the model server not ready after {timeout} s:\n{service.log_tail()}")
 
 
 def stop(service: RunningService, timeout: float = 15.0) -> int | None:
-    """SIGINT (BentoML's graceful stop), then SIGTERM, then SIGKILL, each with a bounded wait.
-
-    The workers run in process groups of their own: they are collected up front and any left
-    after the arbiter has exited are killed by pid.
-    """
-    workers = _descendants(service.process.pid)
+    """SIGINT (a graceful stop), then SIGTERM, then SIGKILL to its process group, each with a
+    bounded wait: the large-body workers go with it."""
     for sig, wait in ((signal.SIGINT, timeout), (signal.SIGTERM, 5.0), (signal.SIGKILL, 5.0)):
         if service.process.poll() is not None:
             break
@@ -129,28 +123,13 @@ def stop(service: RunningService, timeout: float = 15.0) -> int | None:
             service.process.wait(wait)
         except subprocess.TimeoutExpired:
             continue
-    for worker in workers:
-        _kill_if_alive(worker)
+    try:
+        os.killpg(service.process.pid, signal.SIGKILL)  # any worker left behind
+    except ProcessLookupError:
+        pass
     if service.owns_log and service.process.returncode in (0, -signal.SIGINT, -signal.SIGTERM):
         service.log_path.unlink(missing_ok=True)
     return service.process.returncode
-
-
-def _descendants(pid: int) -> list[psutil.Process]:
-    try:
-        return psutil.Process(pid).children(recursive=True)
-    except psutil.Error:
-        return []
-
-
-def _kill_if_alive(process: psutil.Process, wait: float = 5.0) -> None:
-    try:
-        process.wait(wait)  # normally the arbiter has stopped it already
-    except psutil.TimeoutExpired:
-        try:
-            process.kill()  # psutil checks the pid still belongs to the same process
-        except psutil.NoSuchProcess:
-            pass
 
 
 @contextmanager
@@ -169,20 +148,34 @@ def running_service(
         stop(running)
 
 
-def serve(port: int = DEFAULT_SERVE_PORT, blocking: bool = True, host: str = "127.0.0.1") -> RunningService | None:
-    """`make serve`: with blocking=True, run in the foreground until Ctrl-C; otherwise start it
-    and return the running service (stop it with `stop`)."""
-    if not blocking:
-        return start(port, host)
-    process = subprocess.Popen(command(port, host), env=service_env(), cwd=SOURCE_ROOT)
+def serve(service: str = SERVICE, host: str = "127.0.0.1", port: int = DEFAULT_SERVE_PORT) -> None:
+    """Serve `service` ("module:attribute" of a BentoML service) in this process until SIGINT/SIGTERM."""
+    import uvicorn
+
+    sock = bind(host, port)  # a taken port: PortTaken, one line, before anything is loaded
+    private = tempfile.mkdtemp(prefix="ibu-service-")  # mode 0700: no other user reads its files
+    os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", private)  # read by BentoML's metrics at import
+    os.environ.setdefault("BENTOML_DO_NOT_TRACK", "True")  # no usage-analytics calls out
+    if str(SOURCE_ROOT) not in sys.path:
+        sys.path.insert(0, str(SOURCE_ROOT))
+    module, _, attribute = service.partition(":")
+    app = getattr(__import__(module, fromlist=[attribute]), attribute).to_asgi()
+    config = uvicorn.Config(app, lifespan="on", access_log=False, log_level="info", timeout_graceful_shutdown=10,
+                            **SERVER_LIMITS)  # fmt: skip
     try:
-        return_code = process.wait()
-    except KeyboardInterrupt:  # the terminal sent SIGINT to bentoml too; give it time to stop
-        try:
-            return_code = process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.terminate()
-            return_code = process.wait(5)
-    if return_code:
-        raise SystemExit(return_code)
-    return None
+        uvicorn.Server(config).run(sockets=[sock])
+    finally:
+        shutil.rmtree(private, ignore_errors=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Serve the IBU service on 127.0.0.1 (one process).")
+    parser.add_argument("service", nargs="?", default=SERVICE)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=DEFAULT_SERVE_PORT)
+    args = parser.parse_args(argv)
+    serve(args.service, args.host, args.port)
+
+
+if __name__ == "__main__":
+    main()

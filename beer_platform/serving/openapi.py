@@ -1,11 +1,10 @@
-"""The service's OpenAPI document (`/docs.json`): BentoML's, with what it leaves out put right.
+"""The service's OpenAPI document (`/docs.json`): BentoML's routes, and the API's (`api`) described
+from the same pydantic schemas that validate its requests.
 
-BentoML titles the document with the service's name, describes it with its template README,
-versions it "None", leaves every request body optional, documents every 400 as `{"error",
-"detail": <string>}` and says nothing of 413 or of routes that are not BentoML apis. Here: the
-API's own title, description and version; request bodies required; the 400 body as BentoML
-really renders a validation error (`detail` a list of `{type, loc, msg}`, see `schemas`); the
-413 body (a list holding one `{error}`); and `GET /hops`.
+The API's own title, description and version; each route's request body (required), its answer,
+its 400 body (`detail` a list of `{type, loc, msg}`, see `schemas.error_body`) and its 413 body
+(a list holding one `{error}`): what the document says is valid is answered 200, and every
+answer has the documented shape.
 """
 
 from __future__ import annotations
@@ -17,7 +16,9 @@ from bentoml._internal.service.openapi.specification import OpenAPISpecification
 from bentoml._internal.utils.cattr import bentoml_cattr
 
 from beer_platform.serving import API_VERSION
-from beer_platform.serving.schemas import MAX_BATCH, MAX_BODY_BYTES, HopsResponse
+from beer_platform.serving.schemas import (
+    BEERS, MAX_BATCH, MAX_BODY_BYTES, TINSETH_RECIPES, HopsResponse, PredictResponse, TinsethResponse,
+)  # fmt: skip
 
 TITLE = "Beer bitterness (IBU) API"
 DESCRIPTION = f"""Predicts a beer's bitterness in International Bitterness Units, trained on the
@@ -71,22 +72,46 @@ def _json_response(description: str, schema: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": {"$ref": REF.format(model=schema)}}}}
 
 
-def document(bentoml_document: dict[str, Any], posts: list[str]) -> dict[str, Any]:
-    """BentoML's document (`OpenAPISpecification.asdict()`) with the fixes above, for the apis at `posts`."""
+def _schema(adapter_schema: dict[str, Any], schemas: dict[str, Any]) -> dict[str, Any]:
+    """A pydantic JSON schema with its $defs moved into the document's components."""
+    found = dict(adapter_schema)
+    schemas.update(found.pop("$defs", {}))
+    return found
+
+
+def _post(operation: str, description: str, request: dict[str, Any], answer: dict[str, Any],
+          invalid: str) -> dict[str, Any]:  # fmt: skip
+    return {"post": {
+        "tags": ["Service APIs"], "operationId": f"ibu_model_service__{operation}", "description": description,
+        "requestBody": {"required": True, "content": {"application/json": {"schema": request}}},
+        "responses": {
+            "200": {"description": "Successful Response", "content": {"application/json": {"schema": answer}}},
+            "400": _json_response(invalid, "ValidationErrorBody"),
+            "413": _json_response("Body too large", "BodyTooLargeBody"),
+        },
+    }}  # fmt: skip
+
+
+def document(bentoml_document: dict[str, Any]) -> dict[str, Any]:
+    """BentoML's document (`OpenAPISpecification.asdict()`: its own routes) with the API's."""
     doc = {**bentoml_document, "info": {"title": TITLE, "description": DESCRIPTION, "version": API_VERSION}}
     schemas = doc.setdefault("components", {}).setdefault("schemas", {})
     for name in _BENTOML_ERRORS:
         schemas.pop(name, None)
     schemas.update(SCHEMAS)
     paths = doc["paths"] = dict(doc["paths"])
-    for route in posts:
-        operation = paths[route]["post"]
-        operation["requestBody"]["required"] = True
-        operation["responses"] = {
-            "200": operation["responses"][200],  # BentoML's keys are ints
-            400: _json_response("Bad input: not JSON, not a list of 1 to 1000, or a bad field", "ValidationErrorBody"),
-            413: _json_response("Body too large", "BodyTooLargeBody"),
-        }
+    paths["/predict"] = _post(
+        "predict", "Predict the IBU of each beer in a JSON list (1 to 1000 beers; null = unknown): with a recipe "
+        "(`ingredients.hops`) by the recipe model, without by the card model.",
+        _schema(BEERS.json_schema(ref_template=REF), schemas),
+        _schema(PredictResponse.model_json_schema(ref_template=REF), schemas),
+        "Bad input: not JSON, not a list of 1 to 1000, or a bad field")  # fmt: skip
+    paths["/tinseth"] = _post(
+        "tinseth", "The Tinseth estimate of each recipe in a JSON list (target_og, volume, ingredients.hops): the "
+        "physics alone, no model.",
+        _schema(TINSETH_RECIPES.json_schema(ref_template=REF), schemas),
+        _schema(TinsethResponse.model_json_schema(ref_template=REF), schemas),
+        "Bad input: not JSON, not a list of 1 to 1000, or a recipe without target_og, volume or hops")  # fmt: skip
     hops = HopsResponse.model_json_schema(ref_template=REF)
     schemas.update(hops.pop("$defs", {}))
     schemas["HopsResponse"] = hops
@@ -95,7 +120,7 @@ def document(bentoml_document: dict[str, Any], posts: list[str]) -> dict[str, An
         "operationId": "ibu_model_service__hops",
         "description": "Every hop name a recipe may use (as the dataset spells it; case, accents and punctuation "
                        "are ignored), with its kind and the alpha acids the Tinseth estimate uses",
-        "responses": {200: _json_response("The known hops", "HopsResponse")},
+        "responses": {"200": _json_response("The known hops", "HopsResponse")},
     }}  # fmt: skip
     return doc
 
@@ -105,6 +130,4 @@ class DocumentedService(bentoml.Service):
 
     @property
     def openapi_spec(self) -> OpenAPISpecification:
-        posts = [api.route for api in self.apis.values()]
-        fixed = document(super().openapi_spec.asdict(), posts)
-        return bentoml_cattr.structure(fixed, OpenAPISpecification)
+        return bentoml_cattr.structure(document(super().openapi_spec.asdict()), OpenAPISpecification)

@@ -54,8 +54,9 @@ from beer_platform.brewing.recipes import (
 
 MAX_BATCH = 1000
 MAX_NAME_LENGTH = 200
-# 1000 whole PunkAPI records (~3.3 KB each) fit; a batch of bare feature records is ~100 KB.
-MAX_BODY_BYTES = 8 * 1024 * 1024
+# What Lambda accepts (a synchronous invocation's payload): 1000 whole PunkAPI records (~3.3 KB
+# each) fit; a batch of bare feature records is ~100 KB.
+MAX_BODY_BYTES = 6 * 1024 * 1024
 
 
 def _number(low: float, high: float, description: str) -> Any:
@@ -382,6 +383,12 @@ def known_hops() -> HopsResponse:
 
 
 # --- errors -----------------------------------------------------------------------------------------
+
+
+def error_body(error: ValidationError) -> dict[str, Any]:
+    """A 400's body: every problem, each message starting with the field's path."""
+    return {"error": f"{error.error_count()} validation error for {error.title}",
+            "detail": error.errors(include_url=False, include_context=False, include_input=False)}  # fmt: skip
 
 
 class BodyTooLarge(Exception):

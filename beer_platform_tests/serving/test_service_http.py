@@ -1,4 +1,4 @@
-"""The BentoML service over real HTTP: `bentoml serve` in a subprocess, freshly saved models.
+"""The BentoML service over real HTTP: the model server in a subprocess, freshly saved models.
 
 Both models are trained on the shipped dataset and saved into a temporary BENTOML_HOME (in a
 subprocess: BentoML fixes its home once per process), then served on a free 127.0.0.1 port
@@ -29,56 +29,12 @@ from beer_platform.predict.inputs import FEATURES, INPUT_COLUMNS, card_rows, rec
 from beer_platform.serving import API_VERSION
 from beer_platform.serving.schemas import MAX_BATCH
 from beer_platform.settings import SOURCE_ROOT
+from beer_platform_tests.serving.conftest import METRICS
 
 BUZZ = {"name": "Buzz", "abv": 4.5, "target_fg": 1010, "target_og": 1044, "ebc": 20, "srm": 10, "ph": 4.4}
 
 PUNKAPI = {beer["id"]: beer for beer in load_beers()}
 BUZZ_RECIPE = {**BUZZ, "volume": PUNKAPI[1]["volume"], "ingredients": {"hops": PUNKAPI[1]["ingredients"]["hops"]}}
-METRICS = {"card": {"cv_mae": 16.1, "cv_r2": 0.49}, "recipe": {"cv_mae": 12.2, "cv_r2": 0.72}}
-
-# Trains both models on the shipped dataset, saves them with known metrics, reports what the store says.
-SAVE_MODEL = f"""
-import json
-from beer_platform.training.rows import training_rows
-from beer_platform.serving import model_store
-from beer_platform_tests.beer_frames import shipped_beers
-from beer_platform_tests.shipped_model import shipped_models
-
-rows, counts = training_rows(shipped_beers())
-assert model_store.latest_model_info() is None
-tag = model_store.save_model(shipped_models().compiled(), {METRICS!r}, "0" * 64, extra_metadata={{"training_rows": counts}})
-print(json.dumps({{"tag": tag, "info": model_store.latest_model_info()}}))
-"""
-
-
-@pytest.fixture(scope="module")
-def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("bentoml_home")
-
-
-@pytest.fixture(scope="module")
-def saved(home: Path) -> dict[str, Any]:
-    out = subprocess.run([sys.executable, "-c", SAVE_MODEL], env=server.service_env(home), cwd=SOURCE_ROOT,
-                         capture_output=True, text=True, timeout=120)  # fmt: skip
-    assert out.returncode == 0, out.stderr[-3000:]
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
-
-@pytest.fixture(scope="module")
-def service(home: Path, saved: dict[str, Any]) -> Iterator[server.RunningService]:
-    with server.running_service(0, bentoml_home=home) as running:
-        workers = server._descendants(running.process.pid)
-        yield running
-    assert running.process.returncode is not None
-    assert not [worker.pid for worker in workers if worker.is_running()], "a worker outlived the service"
-
-
-@pytest.fixture(scope="module")
-def client(service: server.RunningService) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=service.url, timeout=30) as http:
-        yield http
-
-
 @pytest.fixture(scope="module")
 def local_model(home: Path, saved: dict[str, Any]):
     """The saved models, loaded in this process straight from the store's files."""
@@ -345,9 +301,11 @@ def test_wrong_method_or_path_is_a_4xx(client: httpx.Client, method: str, path: 
     assert client.request(method, path).status_code == status
 
 
-def test_the_pickle_content_type_is_refused(client: httpx.Client) -> None:
-    response = post(client, json.dumps([BUZZ]).encode(), **{"content-type": "application/vnd.bentoml+pickle"})
-    assert response.status_code == 415
+def test_a_pickled_body_is_never_unpickled(client: httpx.Client, tmp_path: Path) -> None:
+    marker = tmp_path / "ran"
+    payload = b"cos\nsystem\n(S'touch " + str(marker).encode() + b"'\ntR."  # what unpickling would run
+    response = post(client, payload, **{"content-type": "application/vnd.bentoml+pickle"})
+    assert response.status_code == 400 and not marker.exists()  # read as JSON, which it is not
 
 
 def test_the_service_still_answers_after_all_that(client: httpx.Client) -> None:

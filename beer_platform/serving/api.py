@@ -1,0 +1,131 @@
+"""The IBU API as an ASGI app: `POST /predict`, `POST /tinseth`, `GET /hops`.
+
+The BentoML service mounts it at `/` (beside BentoML's /docs.json, /healthz, /livez, /readyz and
+/metrics), and whatever hosts the service serves it: uvicorn for `make serve`, Mangum in the
+Lambda. The service's start-up hands it the loaded models (`install`).
+
+- Bodies: at most `MAX_BODY_BYTES` (what Lambda accepts), refused with 413 from the declared
+  length or as soon as the stream passes it, before anything is parsed.
+- Small batches are parsed on the event loop and predicted by each model's micro-batcher, so
+  concurrent requests share a model call. A large body (over `LARGE_BODY_BYTES`: hundreds of
+  recipes) is parsed and predicted whole in a worker process (`large.LargeRequests`), so it holds
+  neither the event loop nor the GIL that small requests need, and its garbage lives and dies
+  there, not in the serving process.
+- Errors: 400 with every problem, each message starting with the field's path; 413 as a list
+  holding one `{error}`; the shapes the OpenAPI document (`openapi`) describes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from http import HTTPStatus
+from pydantic import ValidationError
+from starlette.applications import Starlette
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from beer_platform.predict.predictor import CARD, RECIPE, IBUPredictor
+from beer_platform.serving.large import LargeBodyInvalid, LargeRequests
+from beer_platform.serving.microbatch import MicroBatcher
+from beer_platform.serving.schemas import (
+    MAX_BATCH, MAX_BODY_BYTES, BodyTooLarge, PredictBatch, Prediction, PredictResponse, TinsethResponse, error_body,
+    known_hops, parse_predict, parse_tinseth, predictions,
+)  # fmt: skip
+
+INLINE_ROWS = 32  # batches up to this size are predicted on the event loop (~0.6 ms at most)
+LARGE_BODY_BYTES = 256 * 1024  # above this a body is parsed and predicted in a worker process
+
+
+@dataclass
+class Runtime:
+    """What a running API holds: the models, their tag, their batchers, the worker for large bodies."""
+
+    models: IBUPredictor
+    tag: str
+    batchers: dict[str, MicroBatcher]
+    large: LargeRequests | None  # None: every body is handled here (the Lambda: one request at a time)
+
+    @classmethod
+    def start(cls, models: IBUPredictor, tag: str, model_dir: str, large_workers: int) -> Runtime:
+        batchers = {CARD: MicroBatcher(models.predict_card, inline_rows=INLINE_ROWS, max_rows=MAX_BATCH),
+                    RECIPE: MicroBatcher(models.predict_recipe, inline_rows=INLINE_ROWS, max_rows=MAX_BATCH)}  # fmt: skip
+        large = LargeRequests(model_dir, large_workers) if large_workers else None
+        return cls(models, tag, batchers, large)
+
+    async def predict(self, batch: PredictBatch) -> list[Prediction]:
+        rows = {CARD: batch.card, RECIPE: batch.recipe}
+        # both queued before either is awaited; no task per request (asyncio.gather would make one)
+        queued = {kind: self.batchers[kind].submit(rows[kind]) for kind in (CARD, RECIPE) if len(rows[kind])}
+        answers = {kind: await future for kind, future in queued.items()}
+        return predictions(batch, answers.get(CARD, batch.card), answers.get(RECIPE, batch.recipe))
+
+    def close(self) -> None:
+        if self.large is not None:
+            self.large.close()
+
+
+def install(runtime: Runtime) -> None:
+    """Make `runtime` what the API answers with (the service's start-up calls it)."""
+    API.state.runtime = runtime
+
+
+async def predict(request: Request) -> Response:
+    runtime: Runtime = request.app.state.runtime
+    try:
+        body = await read_body(request)
+        if runtime.large is not None and len(body) > LARGE_BODY_BYTES:
+            answer = await runtime.large.predict(body)
+        else:
+            answer = await runtime.predict(parse_predict(body))
+    except BodyTooLarge as error:
+        return JSONResponse([{"error": str(error)}], status_code=HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
+    except ValidationError as error:
+        return JSONResponse(error_body(error), status_code=HTTPStatus.BAD_REQUEST)
+    except LargeBodyInvalid as invalid:
+        return JSONResponse(invalid.body, status_code=HTTPStatus.BAD_REQUEST)
+    except ClientDisconnect:
+        return Response(status_code=HTTPStatus.BAD_REQUEST)  # nobody is left to read it
+    response = PredictResponse.model_construct(predictions=answer, model=runtime.tag)
+    return Response(response.model_dump_json(), media_type="application/json")
+
+
+async def tinseth(request: Request) -> Response:
+    try:
+        estimates = parse_tinseth(await read_body(request))
+    except BodyTooLarge as error:
+        return JSONResponse([{"error": str(error)}], status_code=HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
+    except ValidationError as error:
+        return JSONResponse(error_body(error), status_code=HTTPStatus.BAD_REQUEST)
+    except ClientDisconnect:
+        return Response(status_code=HTTPStatus.BAD_REQUEST)
+    return Response(TinsethResponse.model_construct(estimates=estimates).model_dump_json(),
+                    media_type="application/json")  # fmt: skip
+
+
+_HOPS_BODY = known_hops().model_dump_json().encode()
+
+
+async def hops(request: Request) -> Response:
+    return Response(_HOPS_BODY, media_type="application/json")
+
+
+async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
+    """The whole body; BodyTooLarge as soon as it is known to pass `limit` (unread beyond it)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge(limit)
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge(limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+API = Starlette(routes=[
+    Route("/predict", predict, methods=["POST"]),
+    Route("/tinseth", tinseth, methods=["POST"]),
+    Route("/hops", hops, methods=["GET"]),
+])  # fmt: skip
