@@ -13,21 +13,30 @@ Lambda. The service's start-up hands it the loaded models (`install`).
   there, not in the serving process.
 - Errors: 400 with every problem, each message starting with the field's path; 413 as a list
   holding one `{error}`; the shapes the OpenAPI document (`openapi`) describes.
+- Every answer carries its request's id in `X-Request-ID`: the client's own (a sane one), else a
+  new one; each prediction is logged with it (`prediction_log`), off the request path.
 """
 
 from __future__ import annotations
 
+import re
+import time
+import uuid
 from dataclasses import dataclass
 from http import HTTPStatus
 from pydantic import ValidationError
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from beer_platform.predict.predictor import CARD, RECIPE, IBUPredictor
+from beer_platform.serving import prediction_log
 from beer_platform.serving.large import LargeBodyInvalid, LargeRequests
 from beer_platform.serving.microbatch import MicroBatcher
+from beer_platform.serving.prediction_log import records_of
 from beer_platform.serving.schemas import (
     MAX_BATCH, MAX_BODY_BYTES, BodyTooLarge, PredictBatch, Prediction, PredictResponse, TinsethResponse, error_body,
     known_hops, parse_predict, parse_tinseth, predictions,
@@ -45,13 +54,14 @@ class Runtime:
     tag: str
     batchers: dict[str, MicroBatcher]
     large: LargeRequests | None  # None: every body is handled here (the Lambda: one request at a time)
+    host: str  # what serves it, in the prediction records: "server" or "lambda"
 
     @classmethod
-    def start(cls, models: IBUPredictor, tag: str, model_dir: str, large_workers: int) -> Runtime:
+    def start(cls, models: IBUPredictor, tag: str, model_dir: str, large_workers: int, host: str) -> Runtime:
         batchers = {CARD: MicroBatcher(models.predict_card, inline_rows=INLINE_ROWS, max_rows=MAX_BATCH),
                     RECIPE: MicroBatcher(models.predict_recipe, inline_rows=INLINE_ROWS, max_rows=MAX_BATCH)}  # fmt: skip
         large = LargeRequests(model_dir, large_workers) if large_workers else None
-        return cls(models, tag, batchers, large)
+        return cls(models, tag, batchers, large, host)
 
     async def predict(self, batch: PredictBatch) -> list[Prediction]:
         rows = {CARD: batch.card, RECIPE: batch.recipe}
@@ -72,12 +82,14 @@ def install(runtime: Runtime) -> None:
 
 async def predict(request: Request) -> Response:
     runtime: Runtime = request.app.state.runtime
+    started = time.perf_counter()
     try:
         body = await read_body(request)
         if runtime.large is not None and len(body) > LARGE_BODY_BYTES:
-            answer = await runtime.large.predict(body)
+            batch, answer = await runtime.large.predict(body)
         else:
-            answer = await runtime.predict(parse_predict(body))
+            batch = parse_predict(body)
+            answer = await runtime.predict(batch)
     except BodyTooLarge as error:
         return JSONResponse([{"error": str(error)}], status_code=HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
     except ValidationError as error:
@@ -87,6 +99,9 @@ async def predict(request: Request) -> Response:
     except ClientDisconnect:
         return Response(status_code=HTTPStatus.BAD_REQUEST)  # nobody is left to read it
     response = PredictResponse.model_construct(predictions=answer, model=runtime.tag)
+    latency_ms = (time.perf_counter() - started) * 1000
+    prediction_log.installed().put(records_of(batch, answer, request.scope["state"][REQUEST_ID], runtime.tag,
+                                              latency_ms, runtime.host))  # fmt: skip
     return Response(response.model_dump_json(), media_type="application/json")
 
 
@@ -124,8 +139,37 @@ async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
     return b"".join(chunks)
 
 
-API = Starlette(routes=[
-    Route("/predict", predict, methods=["POST"]),
-    Route("/tinseth", tinseth, methods=["POST"]),
-    Route("/hops", hops, methods=["GET"]),
-])  # fmt: skip
+REQUEST_ID = "request_id"
+_SANE_ID = re.compile(r"[A-Za-z0-9._:/=+-]{1,128}")
+
+
+class RequestIds:
+    """Gives every request an id (the client's `X-Request-ID` if sane, else a new one), in
+    `scope["state"]["request_id"]` and in the answer's `X-Request-ID` header."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        sent = next((value for name, value in scope["headers"] if name == b"x-request-id"), b"").decode("latin-1")
+        request_id = sent if _SANE_ID.fullmatch(sent) else uuid.uuid4().hex
+        scope.setdefault("state", {})[REQUEST_ID] = request_id
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)
+
+
+API = Starlette(
+    routes=[
+        Route("/predict", predict, methods=["POST"]),
+        Route("/tinseth", tinseth, methods=["POST"]),
+        Route("/hops", hops, methods=["GET"]),
+    ],
+    middleware=[Middleware(RequestIds)],
+)

@@ -20,7 +20,7 @@ from pydantic import ValidationError
 
 from beer_platform.predict import model_files
 from beer_platform.predict.predictor import IBUPredictor
-from beer_platform.serving.schemas import Prediction, error_body, parse_predict, predict_now
+from beer_platform.serving.schemas import PredictBatch, Prediction, error_body, parse_predict, predict_now
 
 MAX_TASKS_PER_WORKER = 50
 _models: IBUPredictor | None = None  # the worker process's own
@@ -41,12 +41,13 @@ class LargeRequests:
         self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_load,
                                         initargs=(model_dir,), max_tasks_per_child=MAX_TASKS_PER_WORKER)  # fmt: skip
 
-    async def predict(self, body: bytes) -> list[Prediction]:
-        """The predictions of a /predict body; LargeBodyInvalid when it does not validate."""
+    async def predict(self, body: bytes) -> tuple[PredictBatch, list[Prediction]]:
+        """A /predict body's parsed batch and predictions; LargeBodyInvalid when it does not validate."""
         outcome, value = await asyncio.get_running_loop().run_in_executor(self.pool, _predict, body)
         if outcome == "invalid":
             raise LargeBodyInvalid(value)
-        return [Prediction.model_construct(**item) for item in value]
+        batch, answer = value
+        return batch, [Prediction.model_construct(**item) for item in answer]
 
     def close(self) -> None:
         self.pool.shutdown(wait=False, cancel_futures=True)
@@ -63,4 +64,4 @@ def _predict(body: bytes) -> tuple[str, Any]:
     except ValidationError as error:  # sent back as the 400's body: a ValidationError does not pickle
         return "invalid", error_body(error)
     assert _models is not None, "the worker's initializer loads the models"
-    return "ok", [prediction.model_dump() for prediction in predict_now(_models, batch)]
+    return "ok", (batch, [prediction.model_dump() for prediction in predict_now(_models, batch)])

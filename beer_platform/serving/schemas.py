@@ -159,6 +159,14 @@ class Beer(BaseModel):
     # validated by brewing.recipes (`parse_predict`), documented by the schemas above
     volume: Annotated[Any, _optional(VOLUME_SCHEMA)] = None
     ingredients: Annotated[Any, _optional(INGREDIENTS_SCHEMA)] = None
+    # A whole PunkAPI record carries its id: logged with the prediction, so that the beer's true
+    # IBU, once in the catalogue, can score it. Not validated: anything else is no id.
+    id: Annotated[Any, WithJsonSchema({"description": "The beer's PunkAPI id, if any (anything else is no id)"})] = None
+
+    @property
+    def beer_id(self) -> int | None:
+        value = self.id
+        return value if isinstance(value, int) and not isinstance(value, bool) and 1 <= value < 2**63 else None
 
 
 BUZZ_RECIPE: dict[str, Any] = {
@@ -218,6 +226,7 @@ class PredictBatch:
     card: np.ndarray  # rows of inputs.FEATURES
     recipe: np.ndarray  # rows of inputs.INPUT_COLUMNS
     answered_by: list[str]  # CARD or RECIPE per beer; the i-th of a kind is that kind's i-th row
+    beer_ids: list[int | None]  # per beer, its PunkAPI id when the client sent one
 
 
 def parse_predict(body: bytes | str) -> PredictBatch:
@@ -240,7 +249,7 @@ def parse_predict(body: bytes | str) -> PredictBatch:
     if problems:
         raise recipe_error(problems)
     card_matrix = np.array(card_rows, dtype=object).reshape(len(card_rows), len(FEATURES))
-    return PredictBatch(card_matrix, inputs.as_rows(recipe_rows), answered_by)
+    return PredictBatch(card_matrix, inputs.as_rows(recipe_rows), answered_by, [beer.beer_id for beer in beers])
 
 
 def predictions(batch: PredictBatch, card: np.ndarray, recipe: np.ndarray) -> list[Prediction]:

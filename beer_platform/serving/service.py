@@ -19,7 +19,7 @@ from typing import Any
 
 import bentoml
 
-from beer_platform.serving import MODEL_NAME, api
+from beer_platform.serving import MODEL_NAME, api, prediction_log
 from beer_platform.serving.model_store import load_models
 from beer_platform.serving.openapi import DocumentedService
 from beer_platform.serving.schemas import EXAMPLE_REQUEST, parse_predict
@@ -42,6 +42,7 @@ GC_THRESHOLDS = (50_000, 20, 100)
 # Worker processes for large bodies (`api.LARGE_BODY_BYTES`); 0 handles them in the serving process
 # (the Lambda, which answers one request at a time and cannot run a process pool).
 LARGE_WORKERS_ENV = "BEER_PLATFORM_LARGE_REQUEST_WORKERS"
+HOST_ENV = "BEER_PLATFORM_SERVING_HOST"  # what serves it ("server", "lambda"), in its prediction records
 
 
 @bentoml.service(name="ibu_model_service", service_class=DocumentedService, **SERVICE_CONFIG)
@@ -59,7 +60,8 @@ class IBUModelService:
         models.predict_card(example.card)  # first calls are slower
         models.predict_recipe(example.recipe)
         workers = int(os.environ.get(LARGE_WORKERS_ENV, "1"))
-        self.runtime = api.Runtime.start(models, str(stored.tag), str(stored.path), workers)
+        host = os.environ.get(HOST_ENV, "server")
+        self.runtime = api.Runtime.start(models, str(stored.tag), str(stored.path), workers, host)
         api.install(self.runtime)
         logging.getLogger(__name__).info("serving %s", stored.tag)
         if gc.isenabled():  # a host that turned the collector off for its start-up (the Lambda handler) skips it
@@ -70,3 +72,4 @@ class IBUModelService:
     @bentoml.on_shutdown
     def stop_workers(self) -> None:
         self.runtime.close()
+        prediction_log.installed().close()  # what is queued is sent: a clean shutdown loses no record
