@@ -45,42 +45,19 @@ from beer_platform.serving.schemas import (
     PredictResponse, TinsethEstimate, TinsethResponse, known_hops, parse_predict, parse_tinseth, predictions,
 )  # fmt: skip
 
-# What each setting costs, measured with benchmarks/bench_serving.py (wrk, 16 clients, one-beer
-# requests, this shared 2-core machine; "CPU" = server CPU time per request):
-# - batching: a forest call costs about the same for 1 beer or 16, so predicting concurrent
-#   requests together is the big lever: CPU 1.0 -> 0.45 ms, 800 -> 1,800-2,700 requests/s.
-#   BentoML's adaptive batching (batchable=True) got as much under load, but after a
-#   64-client burst it held a lone client's requests ~15 ms each (63 requests/s): it learns how
-#   long to wait once, at start-up. `microbatch.MicroBatcher` never waits;
-# - gc.freeze() after start-up: full collections walked the whole heap (BentoML, scikit-learn,
-#   the model), 110-200 ms pauses every second or so under load: p99 140-210 -> 20-35 ms. A full
-#   collection first frees start-up garbage (~8,000 objects of ~190,000) but costs 0.15-0.35 s
-#   here, 0.5-1.0 s in the Lambda container on a loaded machine: the Lambda handler, which turns
-#   the collector off for its init, skips it (see deployment/handler.py) and freezes that garbage;
-# - GC_THRESHOLDS after the freeze: requests leave few objects behind (~8 tracked ones each), but
-#   at Python's default (700, 10, 10) the collector still ran ~50 times a second at 16 clients:
-#   ~0.57 s of GC per 10 s of load (gen0 0.38, gen1 0.10, two full passes 0.09), pauses up to 14 ms
-#   in gen0 and ~45 ms in the full passes (measured with gc.callbacks on this machine under a load
-#   of ~4 from other work). At 50,000 young objects a collection runs every few thousand requests
-#   instead: none at all in the same 10 s;
-# - tracing: BentoML's OpenTelemetry middleware runs on every request even with no exporter
-#   configured, +0.3-0.4 ms CPU: /predict is excluded from it;
-# - the access log, a formatted line per request: +0.1-0.3 ms CPU: off (/metrics counts the
-#   requests, by status, anyway);
-# - metrics: their cost was below the run-to-run noise: on;
-# - workers: 2 gave anywhere from no gain to 2x the requests/s at 16-64 clients here (the
-#   load generator and other work share the two cores); 1 is the default so that the
-#   benchmark compares one process with one. On a dedicated host override it:
-#   BENTOML_CONFIG_OVERRIDES='{"services": {"ibu_model_service": {"workers": 2}}}'.
+# What each setting is worth, in figures: docs/benchmarks.md ("Serving"); BentoML's defaults, none of
+# them, are benchmarks/untuned_service.py.
 SERVICE_CONFIG: dict[str, Any] = {
+    # one process; a second fights the first for two cores here. On a dedicated host:
+    # BENTOML_CONFIG_OVERRIDES='{"services": {"ibu_model_service": {"workers": 2}}}'
     "workers": 1,
-    "traffic": {"timeout": 10},
-    "logging": {"access": {"enabled": False}},
-    "tracing": {"excluded_urls": ["/predict"]},
-    "metrics": {"enabled": True},
+    "traffic": {"timeout": 10},  # bounds a request: a body that stops half-way is a 504 after 10 s
+    "logging": {"access": {"enabled": False}},  # a formatted line per request; /metrics counts them anyway
+    "tracing": {"excluded_urls": ["/predict"]},  # the middleware costs CPU on every request, with no exporter
+    "metrics": {"enabled": True},  # costs less than the noise
 }
-# The benchmark's "untuned" row (BentoML's defaults, none of the above) is benchmarks/untuned_service.py.
 
+# After gc.freeze(), requests leave few objects behind: collect every few thousand requests, not ~50 times a second.
 GC_THRESHOLDS = (50_000, 20, 100)
 INLINE_ROWS = 32  # batches up to this size are predicted on the event loop (~0.6 ms at most)
 
