@@ -59,7 +59,7 @@ lint-imports: setup
 lint-infra: setup
 	PYTHON=$(BIN)/python bash infra/lint.sh
 
-## Every benchmark, side by side; figures go into the README.
+## Every benchmark, side by side; figures go into docs/benchmarks.md.
 bench: setup
 	@command -v wrk >/dev/null || { command -v apt-get >/dev/null && apt-get install -y -qq wrk >/dev/null 2>&1; } \
 		|| echo "wrk is not installed: bench_serving falls back to an httpx load generator (slower)"

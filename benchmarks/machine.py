@@ -1,4 +1,4 @@
-"""One line describing the machine a benchmark ran on, for the README's tables."""
+"""One line describing the machine a benchmark ran on, for the tables of docs/benchmarks.md."""
 
 from __future__ import annotations
 

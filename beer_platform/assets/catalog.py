@@ -32,6 +32,7 @@ def publish_and_query(context: AssetExecutionContext, table: Table, aws: AWSReso
         metadata={
             "dagster/table_name": report.table,
             "dagster/uri": report.location,
+            "dagster/column_schema": column_schema(table),  # what the schema-change check compares run to run
             "table_action": report.action,
             "partitions": report.partitions,
             "partitions_added": MetadataValue.json(report.partitions_added),

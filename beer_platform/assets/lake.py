@@ -150,6 +150,7 @@ def _table_metadata(table: Table, done: cleaned.CleanedDay, seconds: float) -> d
     return {
         "dagster/row_count": built.rows,
         "dagster/uri": done.uris[table.name],
+        "dagster/column_schema": column_schema(table),  # what the schema-change check compares run to run
         "summary": f"{day}: {built.rows} {table.rows_are} from {report.raw_records} records in "
         f"{report.raw_parts} raw parts",
         "raw_parts": report.raw_parts,

@@ -1,7 +1,7 @@
 """The two recipe tables of the lake, built from PunkAPI records: `beer_hops` and `recipes`.
 
 Pure polars, no I/O. Input: PunkAPI beer objects as published (the `data` of raw-zone envelopes),
-one per beer (latest-wins is the caller's, as for `cleaning.clean_beers`), as dicts or a polars
+one per beer (latest-wins is the caller's, as for `latest.clean_beers`), as dicts or a polars
 frame of them. Each record goes through `recipes.parse_recipe` with unknown hop names allowed: such
 an addition is kept with `kind` and `variety` null, for a check to flag (never counted as 0 IBU).
 A record whose recipe has any other problem is left out of both tables and listed in `rejected`.

@@ -18,14 +18,15 @@ from beer_platform.predict.inputs import FEATURES, TARGET, card_rows
 def training_rows(beers: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, int]]:
     """Beers with a known ibu and no data error, and how many were left out and why.
 
-    Rows keep all their columns (id included, so a prediction can be traced back). The counts:
+    Rows keep all their columns (id included, so a prediction can be traced back), sorted by id. The counts:
     `beers` (input rows), `missing_ibu`, `data_error` (ibu == target_og or ph outside 0-14, as
     `data_error_expr` defines them; a row with both a null ibu and an error counts as
     `missing_ibu`) and `training_rows`.
     """
     missing = pl.col(TARGET).is_null()
     flagged = beers.with_columns(__missing=missing, __error=~missing & data_error_expr())
-    rows = flagged.filter(~pl.col("__missing") & ~pl.col("__error")).drop("__missing", "__error")
+    # by id: the folds, and so every figure, must not depend on the order the lake stored the rows in
+    rows = flagged.filter(~pl.col("__missing") & ~pl.col("__error")).drop("__missing", "__error").sort("id")
     counts = {
         "beers": beers.height,
         "missing_ibu": int(flagged["__missing"].sum()),

@@ -10,6 +10,7 @@ import dagster as dg
 import polars as pl
 import pytest
 
+from beer_platform.assets.common import schema_change_checks
 from beer_platform.assets.lake import INGESTION_DAYS, cleaned_tables_asset, raw_beers
 from beer_platform.aws import s3 as s3_ops
 from beer_platform.lake import object_keys
@@ -175,3 +176,16 @@ def test_a_hop_name_that_matches_nothing_is_flagged_and_blocks_what_is_downstrea
     assert not rejected.passed and rejected.metadata["rows"].value == [
         {"beer_id": 3, "reason": "volume.value: must not be negative, got -5"}]
     assert _check(result, "one_row_per_beer", "cleaned_recipes").passed  # beer 3: rejected, accounted for
+
+
+def test_a_day_cleaned_again_keeps_its_column_schema_so_the_change_check_passes(own_settings, own_clients):
+    put_raw_part(own_clients, own_settings.names, load_beers()[:20])
+    instance = dg.DagsterInstance.ephemeral()
+    instance.report_runless_asset_event(dg.AssetMaterialization("beer_events", metadata={"dagster/row_count": 20}))
+    instance.add_dynamic_partitions(INGESTION_DAYS.name, [DAY.isoformat()])
+    checks = schema_change_checks(cleaned_tables)
+    for _ in range(2):
+        result = dg.materialize([cleaned_tables, *checks], resources=build_resources(own_settings), instance=instance,
+                                partition_key=DAY.isoformat())  # fmt: skip
+    changes = [e for e in result.get_asset_check_evaluations() if e.check_name == "column_schema_change"]
+    assert len(changes) == len(TABLES) and all(e.passed for e in changes)
