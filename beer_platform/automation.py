@@ -25,22 +25,24 @@ from dagster import (
     DefaultSensorStatus,
     EventLogEntry,
     RunRequest,
+    SensorDefinition,
     ScheduleDefinition,
     SensorEvaluationContext,
     asset_sensor,
     define_asset_job,
 )
+from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
 
-from beer_platform.assets.lake import DAYS_TOUCHED, INGESTION_DAYS
+from beer_platform.assets.lake import DAYS_TOUCHED, ZONES, Zone, by_zone
 from beer_platform.lake.declaration import Table
 from beer_platform.lake.tables import TABLES
 
-LANDING = AssetSelection.assets("beer_events", "raw_beers")
+LANDING = AssetSelection.assets("beer_events", *(zone.landing for zone in ZONES.values()))
 
 ingestion_job = define_asset_job(
     "ingestion_job",
-    selection=AssetSelection.assets("beer_events"),
-    description="Publish the PunkAPI catalogue to the stream.",
+    selection=AssetSelection.assets("beer_events", "raw_predictions"),
+    description="Publish the PunkAPI catalogue to the stream, and land what the served model answered.",
 )
 
 daily_ingestion = ScheduleDefinition(
@@ -49,44 +51,55 @@ daily_ingestion = ScheduleDefinition(
     cron_schedule="0 6 * * *",
     execution_timezone="UTC",
     default_status=DefaultScheduleStatus.RUNNING,
-    description="Ingest the catalogue every day at 06:00 UTC; the lake follows by automation.",
+    description="Ingest the catalogue and land the prediction log every day at 06:00 UTC; the lake follows by "
+    "automation.",
 )
 
 
 def days_touched(event: EventLogEntry) -> list[str]:
-    """The ingestion days a raw_beers materialization wrote parts for."""
+    """The ingestion days a landing's materialization wrote parts for."""
     materialization = event.asset_materialization
     value = materialization.metadata.get(DAYS_TOUCHED) if materialization else None
     return list(value.value) if value is not None else []
 
 
 def definitions(tables: tuple[Table, ...] = TABLES) -> Definitions:
-    """The jobs, the schedule and the sensors, for the cleaned zone's `tables`."""
-    cleaning = AssetSelection.assets(*(table.cleaned_asset for table in tables))  # built together: a day of each
-    # One ingestion day of the cleaned zone (a partition key per run): what `landed_days` requests,
-    # and what a backfill runs for each day.
-    cleaning_job = define_asset_job("cleaning_job", selection=cleaning, partitions_def=INGESTION_DAYS,
-                                    description="Clean one ingestion day from the raw zone.")  # fmt: skip
-    # `beer-platform run` (make run): the landing, each day it touched, then everything below.
+    """The jobs, the schedule and the sensors, for the cleaned zone's `tables`: per raw zone, a job
+    that cleans one of its days (a backfill runs it per day) and a sensor that requests it for
+    the days each landing touched."""
+    groups = by_zone(tables)
+    cleaning_jobs = {zone: define_asset_job(
+        zone.cleaning_job, selection=AssetSelection.assets(*(table.cleaned_asset for table in group)),
+        partitions_def=zone.days, description=f"Clean one day of the raw zone {zone.source.zone}/.",
+    ) for zone, group in groups.items()}  # fmt: skip
+    cleaning = AssetSelection.assets(*(table.cleaned_asset for table in tables))
+    # `beer-platform run` (make run): the landings, each day they touched, then everything below.
     landing_job = define_asset_job("landing_job", selection=LANDING, description="Publish, then land.")
     publishing_job = define_asset_job(
         "publishing_job", selection=AssetSelection.all() - LANDING - cleaning,
-        description="Everything below the cleaned zone: the catalog tables, the model, its deployment.",
+        description="Everything below the cleaned zone: the catalog tables, the model, its deployment, monitoring.",
     )  # fmt: skip
     automation_sensor = AutomationConditionSensorDefinition(
         "lake_automation", target=AssetSelection.all() - cleaning, default_status=DefaultSensorStatus.RUNNING,
         minimum_interval_seconds=30,
         description="Materializes each asset once its parents have updated (its eager automation condition).",
     )  # fmt: skip
+    sensors = [landed_days(zone, job) for zone, job in cleaning_jobs.items()]
+    return Definitions(jobs=[ingestion_job, landing_job, publishing_job, *cleaning_jobs.values()],
+                       schedules=[daily_ingestion], sensors=[automation_sensor, *sensors])  # fmt: skip
+
+
+def landed_days(zone: Zone, job: UnresolvedAssetJobDefinition) -> SensorDefinition:
+    """After each landing of `zone`, cleans exactly the days it wrote parts for (one run per day)."""
 
     @asset_sensor(
-        asset_key=AssetKey("raw_beers"), job=cleaning_job, name="landed_days", default_status=DefaultSensorStatus.RUNNING,
+        asset_key=AssetKey(zone.landing), job=job, name=zone.sensor, default_status=DefaultSensorStatus.RUNNING,
         minimum_interval_seconds=30,
-        description="After each landing, cleans exactly the ingestion days it wrote parts for (one run per day).",
+        description=f"After each {zone.landing}, cleans exactly the days it wrote parts for (one run per day).",
     )  # fmt: skip
-    def landed_days(context: SensorEvaluationContext, asset_event: EventLogEntry) -> Iterator[RunRequest]:
-        for day in days_touched(asset_event):  # raw_beers added each as a partition before this event
-            yield RunRequest(run_key=f"raw_beers:{asset_event.run_id}:{asset_event.timestamp}:{day}", partition_key=day)
+    def requested(context: SensorEvaluationContext, asset_event: EventLogEntry) -> Iterator[RunRequest]:
+        for day in days_touched(asset_event):  # the landing added each as a partition before this event
+            yield RunRequest(run_key=f"{zone.landing}:{asset_event.run_id}:{asset_event.timestamp}:{day}",
+                             partition_key=day)  # fmt: skip
 
-    return Definitions(jobs=[ingestion_job, cleaning_job, landing_job, publishing_job], schedules=[daily_ingestion],
-                       sensors=[automation_sensor, landed_days])  # fmt: skip
+    return requested

@@ -19,6 +19,7 @@ class ResourceNames:
     artifacts_bucket: str = "beer-platform-artifacts"
     stream: str = "beer-platform-events"
     stream_shards: int = 2
+    predictions_stream: str = "beer-platform-predictions"  # every answer the served model gives
     glue_database: str = "beer_platform"  # its tables are named by their declarations (lake/tables.py)
     athena_workgroup: str = "beer-platform"
     ecr_repository: str = "beer-platform-ibu-model"

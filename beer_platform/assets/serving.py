@@ -3,9 +3,9 @@
 import tempfile
 import time
 
-from dagster import AssetExecutionContext, Failure, MaterializeResult, MetadataValue
+from dagster import AssetExecutionContext, AssetSpec, Failure, MaterializeResult, MetadataValue
 
-from beer_platform.assets.common import EAGER, platform_asset
+from beer_platform.assets.common import EAGER, OWNERS, platform_asset
 from beer_platform.assets.ml import ibu_model
 from beer_platform.resources import AWSResource, LambdaImageResource, NamesResource
 from beer_platform.settings import cache_dir, ensure_bentoml_home
@@ -97,3 +97,15 @@ def _live_model(clients, names) -> str | None:
     except clients.client("lambda").exceptions.ResourceNotFoundException:
         return None
     return lambda_api.parse_description(description).get("model")
+
+
+served_predictions = AssetSpec(
+    "served_predictions",
+    deps=[ibu_model_lambda],
+    group_name="serving",
+    kinds={"kinesis"},
+    owners=OWNERS,
+    description="What the served model answers, on the predictions stream: each prediction of the Lambda (its log "
+    "lines, delivered by a CloudWatch Logs subscription) and of the model server (`make serve`, sent in batches). "
+    "Written by the service, not by a run: raw_predictions lands it.",
+)

@@ -59,6 +59,7 @@ def _prepare_environment() -> str:
     info = _bento_info(home)
     os.environ["BENTOML_DO_NOT_TRACK"] = "True"  # no usage-stats calls from a function
     os.environ["BEER_PLATFORM_LARGE_REQUEST_WORKERS"] = "0"  # one request at a time, and no process pools
+    os.environ["BEER_PLATFORM_SERVING_HOST"] = "lambda"  # in the prediction records
     src = str(BENTO_DIR / "src")
     if src not in sys.path:
         sys.path.insert(0, src)
@@ -109,6 +110,9 @@ def _start_service(service: str) -> tuple[Any, Any]:  # (Mangum, LifespanCycle)
         from mangum import Mangum
         from mangum.protocols import LifespanCycle
 
+        from beer_platform.serving import prediction_log  # the bento's copy
+
+        prediction_log.install(prediction_log.StdoutSink())  # to CloudWatch Logs; a subscription takes them on
         module, _, attribute = service.partition(":")
         app = getattr(importlib.import_module(module), attribute).to_asgi()
         loop = asyncio.new_event_loop()

@@ -1,11 +1,12 @@
 """Cleaning one ingestion day into every table, a raw part at a time: memory bounded by a part.
 
 Pure: the caller hands in the day's raw parts (bytes, read twice) and a `Sink` that stores what
-is built. Pass 1 reads each part's ordering keys only (`latest.keyed`) and picks each beer's
-winner across the whole day (`latest.latest_rows`). Pass 2 reads each part again, keeps its
-winners (a `Chunk`), builds every table's rows of it in build order, hands them to the sink, and
-runs the checks that judge a chunk's rows; the checks that judge the day run at the end. Only the
-day's keys and one part's rows are held at once, so the peak grows with the part, not the day.
+is built. Pass 1 reads each part's items' keys only (the tables' `Source`: a beer's id, a
+prediction's request and place) and picks each key's winner across the whole day
+(`latest.latest_rows`). Pass 2 reads each part again, keeps its winners (a `Chunk`), builds every
+table's rows of it in build order, hands them to the sink, and runs the checks that judge a
+chunk's rows; the checks that judge the day run at the end. Only the day's keys and one part's
+rows are held at once, so the peak grows with the part, not the day.
 """
 
 from __future__ import annotations
@@ -17,10 +18,9 @@ from typing import Any, Protocol
 import numpy as np
 import polars as pl
 
-from beer_platform.lake.beers import CLEANED_SCHEMA
-from beer_platform.lake.declaration import Check, Chunk, DayTotals, Table, data_schema_of, in_build_order
-from beer_platform.lake.latest import keyed, latest_rows
-from beer_platform.lake.raw_reader import read_parts
+from beer_platform.lake.declaration import Check, Chunk, DayTotals, Table, data_schema_of, in_build_order, source_of
+from beer_platform.lake.latest import latest_rows
+from beer_platform.lake.raw_reader import ahead
 
 SAMPLE_ROWS = 50  # rows at fault a check's metadata lists (the count is always exact)
 PREVIEW_ROWS = 5
@@ -56,21 +56,22 @@ class DayReport:
 def clean_day(parts: Callable[[], Iterable[bytes]], tables: tuple[Table, ...], sink: Sink,
               facts: Mapping[str, Any] | None = None) -> DayReport:  # fmt: skip
     """Every table's rows of the day whose raw parts `parts()` yields (called once per pass)."""
-    keys = [keyed(frame) for frame in read_parts(parts(), CLEANED_SCHEMA)]
+    source, schema = source_of(tables), data_schema_of(tables)
+    keys = list(ahead(source.keys, parts()))
     winners = latest_rows(keys)
     report = DayReport(raw_parts=len(keys), raw_records=sum(k.height for k in keys))
     report.tables = {table.name: TableDay() for table in tables}
-    ordered = in_build_order(tables)
     found: dict[tuple[str, str], list[pl.DataFrame]] = {}
     counts: dict[tuple[str, str], int] = {}
-    for part, frame in enumerate(read_parts(parts(), data_schema_of(tables))):
-        if frame.height != keys[part].height:
-            raise RuntimeError(f"raw part {part} held {keys[part].height} records, then {frame.height}: it changed")
-        chunk = _chunk(frame, winners.get(part, np.zeros(0, dtype=np.uint32)))
-        for table in ordered:
-            built = chunk.built[table.name] = table.build(chunk)
-            sink.write(table, built.rows, built.rejected)
-            _count(report.tables[table.name], built.rows, built.rejected)
+
+    def chunk_of(numbered: tuple[int, bytes]) -> Chunk:
+        part, blob = numbered
+        return source.chunk(blob, schema, winners.get(part, np.zeros(0, dtype=np.uint32)))
+
+    for part, chunk in enumerate(ahead(chunk_of, enumerate(parts()))):
+        if chunk.items != keys[part].height:
+            raise RuntimeError(f"raw part {part} held {keys[part].height} items, then {chunk.items}: it changed")
+        _build(chunk, tables, sink, report)
         for table, check in _checks(tables, lambda check: check.find is not None):
             _collect(found, counts, (table.name, check.name), check.find(chunk))
     totals = DayTotals({name: day.rows for name, day in report.tables.items()}, report.raw_records, facts or {})
@@ -80,11 +81,11 @@ def clean_day(parts: Callable[[], Iterable[bytes]], tables: tuple[Table, ...], s
     return report
 
 
-def _chunk(frame: pl.DataFrame, rows: np.ndarray) -> Chunk:
-    keys = keyed(frame)
-    records = frame[rows]
-    return Chunk(records=records, ids=keys["id"].gather(rows),
-                 rejected=frame.filter(keys["reason"].is_not_null()).with_columns(reason=keys["reason"].drop_nulls()))
+def _build(chunk: Chunk, tables: tuple[Table, ...], sink: Sink, report: DayReport) -> None:
+    for table in in_build_order(tables):
+        built = chunk.built[table.name] = table.build(chunk)
+        sink.write(table, built.rows, built.rejected)
+        _count(report.tables[table.name], built.rows, built.rejected)
 
 
 def _checks(tables: tuple[Table, ...], which: Callable[[Check], bool]) -> list[tuple[Table, Check]]:

@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 from beer_platform.brewing.recipes import RECIPE_FIELDS
@@ -24,6 +25,11 @@ from beer_platform.lake.recipe_tables import RecipeTables, recipe_tables_of_sour
 
 # polars dtype -> Hive/Glue type, for the table's columns in the catalog
 GLUE_TYPES = {pl.Int64: "bigint", pl.Int32: "int", pl.String: "string", pl.Float64: "double", pl.Boolean: "boolean"}
+
+
+def glue_type(dtype: Any) -> str:
+    """The Hive/Glue type of a lake column (a UTC datetime is a timestamp)."""
+    return "timestamp" if isinstance(dtype, pl.Datetime) else GLUE_TYPES[dtype]
 
 
 @dataclass(frozen=True)
@@ -48,9 +54,10 @@ class Built:
 class Chunk:
     """One raw part's share of a day: its winners, its rejected records, and the tables built so far."""
 
-    records: pl.DataFrame  # the winners' envelope rows; `data` holds every table's `reads`
-    ids: pl.Series  # their ids, in the same order
+    records: pl.DataFrame  # the winning items: envelope rows (`data` holding every table's `reads`), or events
+    ids: pl.Series  # their keys, in the same order
     rejected: pl.DataFrame  # the part's records that could not be cleaned, with a `reason`
+    items: int  # how many items the part held (pass 1 counted them too)
     built: dict[str, Built] = field(default_factory=dict)
 
     @functools.cached_property
@@ -62,6 +69,18 @@ class Chunk:
             id=self.ids, **{name: pl.col("data").struct.field(name).cast(pl.String) for name in RECIPE_FIELDS}
         )
         return recipe_tables_of_source(source)
+
+
+@dataclass(frozen=True)
+class Source:
+    """A raw zone, and how a day of it becomes chunks: each part is read twice, for its items'
+    keys (`keys`: key, arrival, sequence, reason, one row per item; the latest good item of each
+    key wins across the day), then for its winners (`chunk`, given the data fields the tables read
+    and the winning items' indexes)."""
+
+    zone: str  # its prefix in the raw bucket: `beers`, `predictions`
+    keys: Callable[[bytes], pl.DataFrame]
+    chunk: Callable[[bytes, pl.Schema, np.ndarray], Chunk]
 
 
 @dataclass(frozen=True)
@@ -93,6 +112,7 @@ class Table:
     rows_are: str  # what a row is, for summaries: "beers", "hop additions"
     columns: tuple[Column, ...]
     build: Callable[[Chunk], Built]
+    source: Source | None = None  # the raw zone it is built from; None: its `built_from` tables' source
     reads: pl.Schema = field(default_factory=pl.Schema)  # fields of each raw record's `data` it reads
     built_from: tuple[str, ...] = ()  # tables of the same chunk it is built from (none: the raw records)
     checks: tuple[Check, ...] = ()
@@ -114,7 +134,20 @@ class Table:
         return f"{self.name}_table"
 
     def glue_columns(self) -> list[dict[str, str]]:
-        return [{"Name": c.name, "Type": GLUE_TYPES[c.lake_dtype], "Comment": c.description} for c in self.columns]
+        return [{"Name": c.name, "Type": glue_type(c.lake_dtype), "Comment": c.description} for c in self.columns]
+
+
+def source_of(tables: tuple[Table, ...]) -> Source:
+    """The one source `tables` are built from (a table built from others has theirs)."""
+    by_name = {table.name: table for table in tables}
+
+    def of(table: Table) -> Source | None:
+        return table.source or next((of(by_name[name]) for name in table.built_from if name in by_name), None)
+
+    found = {of(table) for table in tables}
+    if len(found) != 1 or None in found:
+        raise ValueError(f"tables {[t.name for t in tables]} are not built from one source: {found}")
+    return found.pop()
 
 
 def data_schema_of(tables: tuple[Table, ...]) -> pl.Schema:

@@ -23,7 +23,8 @@ from beer_platform.lake.beers import NUMERIC_FIELDS, data_fields_of, id_expr, nu
 
 
 def keyed(frame: pl.DataFrame) -> pl.DataFrame:
-    """Per envelope row: `id`, `arrival` (UTC), `sequence` (digits) and `reason` (null: good)."""
+    """Per envelope row: its beer's id as `key`, `arrival` (UTC), `sequence` (digits) and `reason`
+    (null: good)."""
     if "data" not in frame.columns:  # every payload in it was kept as data_base64
         frame = frame.with_columns(data=pl.lit(None, dtype=pl.Struct({"id": pl.Int64})))
     data_fields = data_fields_of(frame)
@@ -32,24 +33,24 @@ def keyed(frame: pl.DataFrame) -> pl.DataFrame:
     reasons: list[tuple[pl.Expr, str]] = [
         (_column_or_null(frame, "data_base64").is_not_null(), "payload is not JSON (data_base64)"),
         (pl.col("data").is_null(), "data missing or not a JSON object"),
-        (pl.col("id").is_null(), "id missing or not a positive integer"),
+        (pl.col("key").is_null(), "id missing or not a positive integer"),
         (pl.col("arrival").is_null(), "arrival_timestamp missing or not ISO 8601 with an offset"),
         (pl.col("sequence").is_null(), "sequence_number missing or not a Kinesis sequence number"),
         *not_numbers,
     ]
     return (
         frame.lazy()
-        .with_columns(id=id_expr(data_fields), arrival=_arrival_time(frame.schema["arrival_timestamp"]),
-                      sequence=_sequence_number())  # fmt: skip
-        .select("id", "arrival", "sequence",
+        .with_columns(key=id_expr(data_fields), arrival=arrival_time(frame.schema["arrival_timestamp"]),
+                      sequence=sequence_number())  # fmt: skip
+        .select("key", "arrival", "sequence",
                 reason=pl.coalesce(pl.when(failed).then(pl.lit(text)) for failed, text in reasons))  # fmt: skip
         .collect()
     )
 
 
 def latest_rows(keys: list[pl.DataFrame]) -> dict[int, np.ndarray]:
-    """Part number -> the rows of that part that are their id's latest good record (`keys[part]`
-    is `keyed` of that part)."""
+    """Part number -> the items of that part that are their key's latest good one (`keys[part]`:
+    one row per item of that part, with `key`, `arrival`, `sequence` and `reason`)."""
     good = [
         part_keys.with_row_index("row").filter(pl.col("reason").is_null()).drop("reason")
         .with_columns(part=pl.lit(part, pl.UInt32))
@@ -57,11 +58,11 @@ def latest_rows(keys: list[pl.DataFrame]) -> dict[int, np.ndarray]:
     ]  # fmt: skip
     if not good:
         return {}
-    # Sorted by (id, time, sequence), each id's latest record is the last of its run.
+    # Sorted by (key, time, sequence), each key's latest item is the last of its run.
     winners = (
         pl.concat(good)
-        .sort("id", "arrival", pl.col("sequence").str.len_bytes(), "sequence")
-        .filter(pl.col("id").ne_missing(pl.col("id").shift(-1)))
+        .sort("key", "arrival", pl.col("sequence").str.len_bytes(), "sequence")
+        .filter(pl.col("key").ne_missing(pl.col("key").shift(-1)))
         .select("part", "row")
     )
     by_part = winners.sort("part", "row").partition_by("part", as_dict=True)
@@ -83,8 +84,8 @@ def clean_beers(raw: pl.DataFrame) -> CleaningResult:
     keys = keyed(raw)
     rows = latest_rows([keys]).get(0, np.zeros(0, dtype=np.uint32))
     winners = raw[rows]
-    beers = typed_beers(winners, keys["id"].gather(rows)).sort("id")
-    order = keys["id"].gather(rows).arg_sort()
+    beers = typed_beers(winners, keys["key"].gather(rows)).sort("id")
+    order = keys["key"].gather(rows).arg_sort()
     rejected = raw.filter(keys["reason"].is_not_null()).with_columns(reason=keys["reason"].drop_nulls())
     return CleaningResult(beers=beers, rejected=rejected, winners=winners[order])
 
@@ -93,7 +94,7 @@ def _column_or_null(frame: pl.DataFrame, name: str) -> pl.Expr:
     return pl.col(name) if name in frame.columns else pl.lit(None)
 
 
-def _arrival_time(dtype: pl.DataType) -> pl.Expr:
+def arrival_time(dtype: pl.DataType) -> pl.Expr:
     raw = pl.col("arrival_timestamp")
     if isinstance(dtype, pl.Datetime):  # already typed by the caller: naive means UTC
         utc = raw.dt.convert_time_zone if dtype.time_zone else raw.dt.replace_time_zone
@@ -107,7 +108,7 @@ def _arrival_time(dtype: pl.DataType) -> pl.Expr:
     return pl.coalesce(with_offset, zulu.dt.replace_time_zone("UTC"))
 
 
-def _sequence_number() -> pl.Expr:
+def sequence_number() -> pl.Expr:
     """The sequence number as text, null unless it matches Kinesis' pattern `0|[1-9][0-9]*`:
     without leading zeros, ordering by (length, text) is ordering by the integer."""
     text = pl.col("sequence_number").cast(pl.String)

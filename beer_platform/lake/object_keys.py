@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import date
 
 RAW_PREFIX = "beers"  # s3://<raw>/beers/ingestion_date=YYYY-MM-DD/part-<shard>-<first>-<last>.jsonl.gz
+PREDICTIONS_PREFIX = "predictions"  # the served model's answers, landed alike from their own stream
 PARTITION_KEY = "ingestion_date"
 STATE_PREFIX = "state"  # s3://<artifacts>/state/...: stream checkpoints, publication markers
 REJECTS_PREFIX = "_rejects"  # s3://<cleaned>/_rejects/<table>/ingestion_date=.../rejects.jsonl
@@ -41,13 +42,13 @@ def day_of_key(key: str) -> str:
     return key.split(f"{PARTITION_KEY}=", 1)[1].split("/", 1)[0]
 
 
-def raw_part_key(day: date | str, shard_id: str, first_sequence: str, last_sequence: str) -> str:
-    return f"{raw_parts_starting_at(day, shard_id, first_sequence)}{last_sequence}{RAW_PART_SUFFIX}"
+def raw_part_key(day: date | str, shard_id: str, first_sequence: str, last_sequence: str, zone: str = RAW_PREFIX) -> str:
+    return f"{raw_parts_starting_at(day, shard_id, first_sequence, zone)}{last_sequence}{RAW_PART_SUFFIX}"
 
 
-def raw_parts_starting_at(day: date | str, shard_id: str, first_sequence: str) -> str:
+def raw_parts_starting_at(day: date | str, shard_id: str, first_sequence: str, zone: str = RAW_PREFIX) -> str:
     """The key prefix of any raw part of `shard_id` whose first record is `first_sequence`."""
-    return f"{partition_prefix(RAW_PREFIX, day)}part-{shard_id}-{first_sequence}-"
+    return f"{partition_prefix(zone, day)}part-{shard_id}-{first_sequence}-"
 
 
 @dataclass(frozen=True)

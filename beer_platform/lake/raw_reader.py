@@ -6,8 +6,8 @@ A line is an envelope (`raw_format.envelope_line`):
      "partition_key": ..., "data": {<the beer object exactly as the API returned it>}}
 
 (a payload that was not JSON is kept as `data_base64` instead of `data`). `read_raw_jsonl` parses
-a part into envelope rows whose `data` struct holds only the fields asked for; `read_parts` parses
-parts one after another, the next one's gunzip and parse overlapping the current one's use.
+a part into envelope rows whose `data` struct holds only the fields asked for; `ahead` reads parts
+one after another, the next one's gunzip and parse overlapping the current one's use.
 """
 
 from __future__ import annotations
@@ -15,12 +15,13 @@ from __future__ import annotations
 import gzip
 import io
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, TypeVar
 
 import polars as pl
 
+T, R = TypeVar("T"), TypeVar("R")
 ENVELOPE_FIELDS: tuple[str, ...] = ("shard_id", "sequence_number", "arrival_timestamp", "partition_key")
 _GZIP_MAGIC = b"\x1f\x8b"
 
@@ -54,13 +55,13 @@ def read_raw_jsonl(source: bytes | str | Iterable[bytes | str], data_schema: pl.
     return frame.rechunk()
 
 
-def read_parts(blobs: Iterable[bytes], data_schema: pl.Schema) -> Iterator[pl.DataFrame]:
-    """`read_raw_jsonl` of each part in turn; the next part is parsed on a thread while the caller
-    uses the current one (polars releases the GIL), so at most two parts are held at once."""
+def ahead(read: Callable[[T], R], items: Iterable[T]) -> Iterator[R]:
+    """`read` of each item in turn; the next item is read on a thread while the caller uses the
+    current one's result (polars releases the GIL while it parses), so at most two are held at once."""
     with ThreadPoolExecutor(max_workers=1) as pool:
         pending = None
-        for blob in blobs:
-            upcoming = pool.submit(read_raw_jsonl, blob, data_schema)
+        for item in items:
+            upcoming = pool.submit(read, item)
             if pending is not None:
                 yield pending.result()
             pending = upcoming

@@ -11,7 +11,9 @@ import polars as pl
 from beer_platform.brewing.recipes import RECIPE_FIELDS
 from beer_platform.lake.beers import CLEANED_SCHEMA, anomalies, typed_beers
 from beer_platform.lake.declaration import Built, Check, Chunk, DayTotals, Table, described
+from beer_platform.lake.predictions import PREDICTION_SCHEMA
 from beer_platform.lake.recipe_tables import BEER_HOPS_SCHEMA, RECIPES_SCHEMA, REJECTED_SCHEMA, unmatched_hops
+from beer_platform.lake.sources import CATALOGUE, PREDICTION_LOG
 
 
 def _row_count_matches_api(day: DayTotals) -> tuple[bool, dict]:
@@ -40,6 +42,7 @@ BEERS = Table(
         "target_og": "Target original gravity", "ebc": "Colour, European Brewery Convention",
         "srm": "Colour, Standard Reference Method", "ph": "pH",
     }),  # fmt: skip
+    source=CATALOGUE,
     reads=CLEANED_SCHEMA,
     build=lambda chunk: Built(typed_beers(chunk.records, chunk.ids), chunk.rejected),
     checks=(
@@ -71,6 +74,7 @@ BEER_HOPS = Table(
         "dry_hop": "Added cold (dry hop, fermenter, secondary, maturation, wood ageing)",
         "attribute": "As published: bitter, flavour, aroma",
     }),  # fmt: skip
+    source=CATALOGUE,
     reads=pl.Schema({"id": pl.Int64, **{name: pl.String for name in RECIPE_FIELDS}}),
     build=lambda chunk: Built(chunk.recipes.beer_hops, REJECTED_SCHEMA.to_frame()),  # recipes rejects it once
     checks=(
@@ -100,6 +104,7 @@ RECIPES = Table(
         "beer_id": "PunkAPI beer id", "volume_litres": "Batch volume, litres",
         "boil_volume_litres": "Boil volume, litres", "attenuation_level": "Attenuation, %, as published",
     }),  # fmt: skip
+    source=CATALOGUE,
     reads=pl.Schema({"id": pl.Int64, **{name: pl.String for name in RECIPE_FIELDS}}),
     build=lambda chunk: Built(chunk.recipes.recipes, chunk.recipes.rejected),
     checks=(
@@ -110,4 +115,31 @@ RECIPES = Table(
     ),
 )
 
-TABLES: tuple[Table, ...] = (BEERS, BEER_HOPS, RECIPES)
+PREDICTIONS = Table(
+    name="predictions",
+    description="Every prediction the served model gave (the model server and the Lambda alike): one row per beer "
+    "of a request, with the request's id, the model that answered, the inputs as the model saw them, the "
+    "prediction and the request's latency, per ingestion day of the prediction log. A prediction the stream "
+    "delivered twice counts once.",
+    rows_are="predictions",
+    columns=described(PREDICTION_SCHEMA, {
+        "request_id": "The request's id (its X-Request-ID)", "position": "The beer's place in the request",
+        "time": "When it was answered, UTC", "model": "The stored model that answered, name:version",
+        "answered_by": "card or recipe: which of its two models", "ibu": "The predicted IBU",
+        "tinseth_ibu": "The recipe's Tinseth estimate (null for the card model)",
+        "latency_ms": "The whole request's time in the service, ms", "beer_id": "PunkAPI id, when the client sent one",
+        "host": "server (the model server) or lambda", "name": "Beer name, as sent",
+        "abv": "Alcohol by volume, %", "target_fg": "Target final gravity", "target_og": "Target original gravity",
+        "ebc": "Colour, EBC", "srm": "Colour, SRM", "ph": "pH",
+        "volume_litres": "Batch volume the recipe model used, litres (null for the card model)",
+        "hops": "The recipe model's hops, JSON: [[alpha %, grams, boil minutes, dry hop], ...]",
+    }),  # fmt: skip
+    source=PREDICTION_LOG,
+    build=lambda chunk: Built(chunk.records.select(PREDICTION_SCHEMA.names()), pl.DataFrame()),
+    checks=(
+        Check("no_rejected_records", "Warns when a record of the prediction log could not be read.",
+              find=lambda chunk: chunk.rejected, warn=True),
+    ),
+)
+
+TABLES: tuple[Table, ...] = (BEERS, BEER_HOPS, RECIPES, PREDICTIONS)

@@ -26,8 +26,8 @@ from pathlib import Path
 import httpx
 
 from beer_platform.local.http_server import SERVER_LIMITS, bind
-from beer_platform.serving import SERVICE
-from beer_platform.settings import DEFAULT_SERVE_PORT, SOURCE_ROOT
+from beer_platform.serving import SERVICE, prediction_log
+from beer_platform.settings import DEFAULT_SERVE_PORT, SOURCE_ROOT, Settings, load_settings
 
 
 @dataclass
@@ -148,14 +148,18 @@ def running_service(
         stop(running)
 
 
-def serve(service: str = SERVICE, host: str = "127.0.0.1", port: int = DEFAULT_SERVE_PORT) -> None:
-    """Serve `service` ("module:attribute" of a BentoML service) in this process until SIGINT/SIGTERM."""
+def serve(service: str = SERVICE, host: str = "127.0.0.1", port: int = DEFAULT_SERVE_PORT,
+          log_predictions: bool = True) -> None:  # fmt: skip
+    """Serve `service` ("module:attribute" of a BentoML service) in this process until SIGINT/SIGTERM,
+    its predictions logged to the environment's predictions stream (`log_predictions`)."""
     import uvicorn
 
     sock = bind(host, port)  # a taken port: PortTaken, one line, before anything is loaded
     private = tempfile.mkdtemp(prefix="ibu-service-")  # mode 0700: no other user reads its files
     os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", private)  # read by BentoML's metrics at import
     os.environ.setdefault("BENTOML_DO_NOT_TRACK", "True")  # no usage-analytics calls out
+    if log_predictions:
+        prediction_log.install(stream_sink(load_settings()))
     if str(SOURCE_ROOT) not in sys.path:
         sys.path.insert(0, str(SOURCE_ROOT))
     module, _, attribute = service.partition(":")
@@ -168,13 +172,34 @@ def serve(service: str = SERVICE, host: str = "127.0.0.1", port: int = DEFAULT_S
         shutil.rmtree(private, ignore_errors=True)
 
 
+def stream_sink(settings: Settings) -> prediction_log.BackgroundSink:
+    """Records to the predictions stream of `settings`, in batches, off the request path; what is
+    dropped (the stream unreachable) is counted in /metrics."""
+    from prometheus_client import Counter  # BentoML's /metrics serves every metric of this process
+
+    from beer_platform.aws.clients import AwsClients
+    from beer_platform.aws.kinesis import publish
+    from beer_platform.stream.records import StreamRecord
+
+    kinesis = AwsClients.from_settings(settings).client("kinesis")
+    stream = settings.names.predictions_stream
+    dropped = Counter("beer_platform_prediction_records_dropped", "Prediction records the stream never received")
+
+    def send(records: list[prediction_log.PredictionRecord]) -> None:
+        publish(kinesis, stream, [StreamRecord(record.request_id, record.as_json().encode()) for record in records],
+                max_attempts=2)  # fmt: skip
+
+    return prediction_log.BackgroundSink(send, on_drop=dropped.inc)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Serve the IBU service on 127.0.0.1 (one process).")
     parser.add_argument("service", nargs="?", default=SERVICE)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=DEFAULT_SERVE_PORT)
+    parser.add_argument("--no-prediction-log", action="store_true", help="log no prediction")
     args = parser.parse_args(argv)
-    serve(args.service, args.host, args.port)
+    serve(args.service, args.host, args.port, log_predictions=not args.no_prediction_log)
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ import pyarrow.parquet as pq
 from beer_platform.aws import s3 as s3_ops
 from beer_platform.lake import object_keys
 from beer_platform.lake.day import DayReport, clean_day
-from beer_platform.lake.declaration import Table
+from beer_platform.lake.declaration import Table, source_of
 
 
 class NothingLandedError(LookupError):
@@ -37,17 +37,19 @@ class CleanedDay:
     uris: dict[str, str]  # table -> its partition's prefix URI
 
 
-def raw_parts_of(s3: Any, raw_bucket: str, day: str) -> list[s3_ops.StoredObject]:
-    prefix = object_keys.partition_prefix(object_keys.RAW_PREFIX, day)
+def raw_parts_of(s3: Any, raw_bucket: str, day: str, zone: str = object_keys.RAW_PREFIX) -> list[s3_ops.StoredObject]:
+    prefix = object_keys.partition_prefix(zone, day)
     return [o for o in s3_ops.list_objects(s3, raw_bucket, prefix) if o.key.endswith(object_keys.RAW_PART_SUFFIX)]
 
 
 def clean(s3: Any, raw_bucket: str, cleaned_bucket: str, day: str, tables: tuple[Table, ...],
           facts: Mapping[str, Any] | None = None) -> CleanedDay:  # fmt: skip
-    """Clean `day` into every table of `tables`; NothingLandedError when nothing was landed that day."""
-    parts = raw_parts_of(s3, raw_bucket, day)
+    """Clean `day` into every table of `tables` (from their raw zone); NothingLandedError when
+    nothing was landed that day."""
+    zone = source_of(tables).zone
+    parts = raw_parts_of(s3, raw_bucket, day, zone)
     if not parts:
-        where = s3_ops.uri(raw_bucket, object_keys.partition_prefix(object_keys.RAW_PREFIX, day))
+        where = s3_ops.uri(raw_bucket, object_keys.partition_prefix(zone, day))
         raise NothingLandedError(f"no raw parts for {day} in {where}: nothing was landed that day, so there is "
                                  "nothing to clean")  # fmt: skip
 

@@ -30,7 +30,12 @@ from beer_platform.lake import object_keys
 from beer_platform.lake import raw_format
 from beer_platform.stream.records import ReceivedRecord, Shard, lineage_order
 
-CHECKPOINT_KEY = object_keys.state_key("raw_beers", "checkpoint.json")
+def checkpoint_key(zone: str = object_keys.RAW_PREFIX) -> str:
+    """Where the landing of a raw zone (`beers`, `predictions`) keeps its shards' positions."""
+    return object_keys.state_key(f"raw_{zone}", "checkpoint.json")
+
+
+CHECKPOINT_KEY = checkpoint_key()
 BATCH_RECORDS = 10_000
 BATCH_BYTES = 64 * 2**20
 
@@ -81,13 +86,13 @@ class LandingReport:
     expired_iterators: int = 0
 
 
-def load_checkpoint(s3: Any, state_bucket: str) -> dict[str, ShardState]:
-    stored = s3_ops.get_json(s3, state_bucket, CHECKPOINT_KEY) or {}
+def load_checkpoint(s3: Any, state_bucket: str, key: str = CHECKPOINT_KEY) -> dict[str, ShardState]:
+    stored = s3_ops.get_json(s3, state_bucket, key) or {}
     return {shard_id: ShardState(**state) for shard_id, state in stored.get("shards", {}).items()}
 
 
-def commit(s3: Any, state_bucket: str, shards: dict[str, ShardState]) -> None:
-    s3_ops.put_json(s3, state_bucket, CHECKPOINT_KEY,
+def commit(s3: Any, state_bucket: str, shards: dict[str, ShardState], key: str = CHECKPOINT_KEY) -> None:
+    s3_ops.put_json(s3, state_bucket, key,
                     {"version": 2, "shards": {sid: state.as_json() for sid, state in sorted(shards.items())}})  # fmt: skip
 
 
@@ -117,14 +122,17 @@ def land(
     raw_bucket: str,
     state_bucket: str,
     *,
+    zone: str = object_keys.RAW_PREFIX,
     accept_trimmed_gap: bool = False,
     batch_records: int = BATCH_RECORDS,
     batch_bytes: int = BATCH_BYTES,
     backoff: kinesis_ops.Backoff | None = None,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> LandingReport:
+    """Land `stream`'s new records in the raw zone `zone` (its prefix in `raw_bucket`); see the module."""
     backoff = backoff or kinesis_ops.Backoff()
-    checkpoint = load_checkpoint(s3, state_bucket)
+    key = checkpoint_key(zone)
+    checkpoint = load_checkpoint(s3, state_bucket, key)
     shards = lineage_order(kinesis_ops.list_shards(kinesis, stream, backoff))
     gaps = find_gaps(kinesis, stream, shards, checkpoint, clock(), backoff) if checkpoint else []
     if gaps and not accept_trimmed_gap:
@@ -135,7 +143,7 @@ def land(
         checkpoint.pop(gap.shard_id, None)  # read from its trim horizon
     for shard in shards:
         state = checkpoint.setdefault(shard.shard_id, ShardState())
-        writer = _PartWriter(s3, raw_bucket, shard.shard_id, report, days)
+        writer = _PartWriter(s3, raw_bucket, zone, shard.shard_id, report, days)
         reader = kinesis_ops.ShardReader(kinesis, stream, shard, state.sequence_number, batch_records=batch_records,
                                          batch_bytes=batch_bytes, backoff=backoff, clock=clock)  # fmt: skip
         for batch in reader.batches():
@@ -144,7 +152,7 @@ def land(
             for day, run in raw_format.day_runs(batch):
                 writer.write(day.isoformat(), run)
             state.sequence_number = batch[-1].sequence_number
-            commit(s3, state_bucket, checkpoint)  # after the batch's parts: a crash re-lands, never skips
+            commit(s3, state_bucket, checkpoint, key)  # after the batch's parts: a crash re-lands, never skips
         report.shards_read.append(shard.shard_id)
         report.expired_iterators += reader.expired_iterators
         state.ended = reader.ended
@@ -153,7 +161,7 @@ def land(
     listed = {shard.shard_id for shard in shards}
     for shard_id in [sid for sid in checkpoint if sid not in listed]:
         del checkpoint[shard_id]  # expired after being read to its end (or its gap was accepted)
-    commit(s3, state_bucket, checkpoint)
+    commit(s3, state_bucket, checkpoint, key)
     report.positions = {sid: state.sequence_number for sid, state in sorted(checkpoint.items())}
     report.days_touched = sorted(days)
     return report
@@ -168,15 +176,15 @@ def _gap_message(stream: str, gaps: list[ShardGap]) -> str:
 class _PartWriter:
     """Writes one shard's runs as parts, skipping what a run that died before its commit wrote."""
 
-    def __init__(self, s3: Any, bucket: str, shard_id: str, report: LandingReport, days: set[str]) -> None:
-        self.s3, self.bucket, self.shard_id, self.report, self.days = s3, bucket, shard_id, report, days
+    def __init__(self, s3: Any, bucket: str, zone: str, shard_id: str, report: LandingReport, days: set[str]) -> None:
+        self.s3, self.bucket, self.zone, self.shard_id, self.report, self.days = s3, bucket, zone, shard_id, report, days
         self.probing = True  # until a probe finds nothing: then nothing later was written either
         self.landed_through = -1  # records up to this sequence number were found already landed
 
     def write(self, day: str, run: Sequence[ReceivedRecord]) -> None:
         run = self._skip_landed(run)
         while run and self.probing:
-            prefix = object_keys.raw_parts_starting_at(day, self.shard_id, run[0].sequence_number)
+            prefix = object_keys.raw_parts_starting_at(day, self.shard_id, run[0].sequence_number, self.zone)
             found = s3_ops.list_objects(self.s3, self.bucket, prefix)
             if not found:
                 self.probing = False
@@ -186,7 +194,7 @@ class _PartWriter:
             run = self._skip_landed(run)
         if not run:
             return
-        key = object_keys.raw_part_key(day, self.shard_id, run[0].sequence_number, run[-1].sequence_number)
+        key = object_keys.raw_part_key(day, self.shard_id, run[0].sequence_number, run[-1].sequence_number, self.zone)
         self.s3.put_object(
             Bucket=self.bucket, Key=key, Body=raw_format.encode_part(raw_format.envelope_line(r) for r in run),
             ContentType="application/x-ndjson", ContentEncoding="gzip", Metadata={"records": str(len(run))},
