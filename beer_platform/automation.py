@@ -1,11 +1,12 @@
-"""When things run: ingestion on a daily schedule, the raw landing and everything below the cleaned
-zone by declarative automation, and the cleaned zone's days by the `landed_days` sensor.
+"""When things run: the catalogue's ingestion daily and the prediction log's landing hourly (schedules),
+the catalogue's landing and everything below the cleaned zone by declarative automation, and the
+cleaned zone's days by one sensor per raw zone (`landed_days`, `landed_prediction_days`).
 
-The cleaned zone is partitioned by ingestion day and a landing can touch more than one day (a
-batch that crosses midnight, a backlog): `raw_beers` names the days it wrote parts for
-(`days_touched` in its metadata) and `landed_days` requests exactly those partitions of
-the cleaned tables (one multi-asset over `lake.tables`, built together), one run each. The schedule, the automation sensor and `landed_days` are all
-RUNNING out of the box (Dagster defaults them to STOPPED).
+The cleaned zone is partitioned by day and a landing can touch more than one day (a batch that
+crosses midnight, a backlog): a landing names the days it wrote parts for (`days_touched` in its
+metadata) and its zone's sensor requests exactly those partitions of the tables built from that
+zone (one multi-asset, built together), one run each. Schedules and sensors are all RUNNING out
+of the box (Dagster defaults them to STOPPED).
 
 The stream's retention must outlast the schedule's interval with room for a missed day: with a
 daily schedule, `stream_retention_hours` (infra) defaults to 48 (a test keeps the two in step).
@@ -40,9 +41,7 @@ from beer_platform.lake.tables import TABLES
 LANDING = AssetSelection.assets("beer_events", *(zone.landing for zone in ZONES.values()))
 
 ingestion_job = define_asset_job(
-    "ingestion_job",
-    selection=AssetSelection.assets("beer_events", "raw_predictions"),
-    description="Publish the PunkAPI catalogue to the stream, and land what the served model answered.",
+    "ingestion_job", selection=AssetSelection.assets("beer_events"), description="Publish the PunkAPI catalogue to the stream.",
 )
 
 daily_ingestion = ScheduleDefinition(
@@ -51,8 +50,23 @@ daily_ingestion = ScheduleDefinition(
     cron_schedule="0 6 * * *",
     execution_timezone="UTC",
     default_status=DefaultScheduleStatus.RUNNING,
-    description="Ingest the catalogue and land the prediction log every day at 06:00 UTC; the lake follows by "
-    "automation.",
+    description="Ingest the catalogue every day at 06:00 UTC; the lake follows by automation.",
+)
+
+prediction_landing_job = define_asset_job(
+    "prediction_landing_job", selection=AssetSelection.assets("raw_predictions"),
+    description="Land what the served model answered since the last landing.",
+)
+
+# Hourly, so the monitoring sees the served model within the hour (and a missed tick is far inside
+# the stream's retention); a landing with nothing new writes nothing and cleans nothing.
+hourly_prediction_landing = ScheduleDefinition(
+    name="hourly_prediction_landing",
+    job=prediction_landing_job,
+    cron_schedule="15 * * * *",
+    execution_timezone="UTC",
+    default_status=DefaultScheduleStatus.RUNNING,
+    description="Land the prediction log every hour at :15; its days are cleaned and monitored as they land.",
 )
 
 
@@ -85,8 +99,8 @@ def definitions(tables: tuple[Table, ...] = TABLES) -> Definitions:
         description="Materializes each asset once its parents have updated (its eager automation condition).",
     )  # fmt: skip
     sensors = [landed_days(zone, job) for zone, job in cleaning_jobs.items()]
-    return Definitions(jobs=[ingestion_job, landing_job, publishing_job, *cleaning_jobs.values()],
-                       schedules=[daily_ingestion], sensors=[automation_sensor, *sensors])  # fmt: skip
+    return Definitions(jobs=[ingestion_job, prediction_landing_job, landing_job, publishing_job, *cleaning_jobs.values()],
+                       schedules=[daily_ingestion, hourly_prediction_landing], sensors=[automation_sensor, *sensors])  # fmt: skip
 
 
 def landed_days(zone: Zone, job: UnresolvedAssetJobDefinition) -> SensorDefinition:

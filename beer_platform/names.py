@@ -31,6 +31,11 @@ class ResourceNames:
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    @property
+    def lambda_log_group(self) -> str:
+        """Where Lambda writes the function's output (its name is Lambda's rule, not ours)."""
+        return f"/aws/lambda/{self.lambda_function}"
+
     def with_terraform_outputs(self, outputs: dict[str, Any]) -> ResourceNames:
         """Override names from `terraform output -json` (values are `{"value": ...}` objects)."""
         known = {f.name for f in fields(self)}

@@ -16,7 +16,7 @@ import dagster as dg
 import pytest
 
 from beer_platform.definitions import build_definitions
-from beer_platform.lake.tables import TABLES
+from beer_platform.lake.tables import CATALOGUE_TABLES, TABLES
 from beer_platform.settings import SOURCE_ROOT, load_settings
 
 SOURCE = dg.AssetKey("punkapi")
@@ -43,7 +43,9 @@ def test_the_module_dagster_loads_is_valid():
 
 def test_lineage_runs_from_the_api_to_the_deployed_function_through_every_asset(graph):
     everything = set(graph.get_all_asset_keys())
-    assert graph.get_ancestor_asset_keys(PRODUCT) == everything - {PRODUCT}  # the product uses it all
+    watching = dg.AssetSelection.assets(PRODUCT).downstream(include_self=False).resolve(graph)  # what the served product's answers feed
+    assert {"served_predictions", "raw_predictions", "cleaned_predictions"} <= {k.to_user_string() for k in watching}
+    assert graph.get_ancestor_asset_keys(PRODUCT) == everything - {PRODUCT} - watching  # the product uses the rest
     assert not graph.get(SOURCE).parent_keys and not graph.get(SOURCE).is_materializable  # an external source
     for key in everything - {SOURCE}:
         assert SOURCE in graph.get_ancestor_asset_keys(key), f"{key} does not descend from the API"
@@ -80,7 +82,7 @@ def test_code_versions_follow_the_code_that_computes_each_asset(graph, tmp_path)
     edited = json.loads(done.stdout.strip().splitlines()[-1])
     before = {key.to_user_string(): graph.get(key).code_version for key in graph.get_all_asset_keys()}
     changed = {key for key in before if edited[key] != before[key]}
-    assert changed == {"ibu_model", "raw_beers"}
+    assert changed == {"ibu_model", "raw_beers", "raw_predictions"}  # both landings run stages.raw
 
 
 def test_ingestion_is_scheduled_once_a_day_and_runs_out_of_the_box(defs):
@@ -102,9 +104,18 @@ def test_everything_downstream_follows_by_automation_whose_sensors_run_out_of_th
     for name in ("lake_automation", "landed_days"):
         assert defs.resolve_sensor_def(name).default_status == dg.DefaultSensorStatus.RUNNING
     scheduled = {dg.AssetKey("beer_events")}
-    by_landed_days = set(defs.resolve_job_def(defs.resolve_sensor_def("landed_days").job_name).asset_layer.selected_asset_keys)
+    for name in ("hourly_prediction_landing",):
+        assert defs.resolve_schedule_def(name).default_status == dg.DefaultScheduleStatus.RUNNING
+    scheduled |= {dg.AssetKey("raw_predictions")}
+    by_landed_days = set()
+    for name in ("landed_days", "landed_prediction_days"):
+        sensor = defs.resolve_sensor_def(name)
+        assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
+        by_landed_days |= set(defs.resolve_job_def(sensor.job_name).asset_layer.selected_asset_keys)
     assert by_landed_days == {dg.AssetKey(table.cleaned_asset) for table in TABLES}
-    for key in set(graph.get_all_asset_keys()) - scheduled - by_landed_days - {SOURCE}:
+    for key in set(graph.get_all_asset_keys()) - scheduled - by_landed_days:
+        if not graph.get(key).is_materializable:  # written outside Dagster: the API, the served model's answers
+            continue
         assert graph.get(key).automation_condition is not None, f"{key} would never run by itself"
 
 
@@ -119,7 +130,7 @@ def test_a_landing_that_touched_two_days_requests_exactly_those_two_partitions(d
         with dg.partition_loading_context(dynamic_partitions_store=instance):  # what the daemon provides
             requests = sensor.evaluate_tick(context).run_requests
         assert sorted(r.partition_key for r in requests) == touched
-        cleaned = {dg.AssetKey(table.cleaned_asset) for table in TABLES}
+        cleaned = {dg.AssetKey(table.cleaned_asset) for table in CATALOGUE_TABLES}
         assert all(set(r.asset_selection or cleaned) == cleaned for r in requests)  # every table of the day
         nothing_new = dg.build_sensor_context(instance=instance, definitions=defs, cursor=context.cursor)
         with dg.partition_loading_context(dynamic_partitions_store=instance):
@@ -130,7 +141,8 @@ def test_the_cleaned_zone_is_partitioned_by_the_days_that_were_landed(graph):
     cleaned = {dg.AssetKey(table.cleaned_asset) for table in TABLES}
     for key in cleaned:
         partitions = graph.get(key).partitions_def
-        assert isinstance(partitions, dg.DynamicPartitionsDefinition) and partitions.name == "ingestion_days"
+        expected = "prediction_days" if key == dg.AssetKey("cleaned_predictions") else "ingestion_days"
+        assert isinstance(partitions, dg.DynamicPartitionsDefinition) and partitions.name == expected
         with dg.instance_for_test() as instance:  # a new install shows no day at all before its first landing
             assert partitions.get_partition_keys(dynamic_partitions_store=instance) == []
     for key in graph.get_all_asset_keys() - cleaned:

@@ -43,7 +43,7 @@ import polars as pl
 from benchmarks.machine import describe_machine, peak_rss_mib
 from beer_platform.lake import raw_format
 from beer_platform.lake.day import clean_day
-from beer_platform.lake.tables import TABLES
+from beer_platform.lake.tables import CATALOGUE_TABLES
 from beer_platform.stages.cleaned import LocalSink
 from beer_platform.stages.raw import BATCH_RECORDS as LANDING_BATCH_RECORDS
 
@@ -116,7 +116,7 @@ def write_raw_zone(records: int, directory: Path, distinct_recipes: bool = False
 def two_pass(parts: list[Path]) -> tuple[int, dict[str, int]]:
     """The day's parts cleaned into every table, each written as a local Parquet file."""
     with tempfile.TemporaryDirectory(prefix="bench-cleaned-") as out:
-        report = clean_day(lambda: (part.read_bytes() for part in parts), TABLES, LocalSink(Path(out), TABLES))
+        report = clean_day(lambda: (part.read_bytes() for part in parts), CATALOGUE_TABLES, LocalSink(Path(out), CATALOGUE_TABLES))
     rejected = sum(table.rejected for table in report.tables.values())
     return rejected, {name: table.rows for name, table in report.tables.items()}
 

@@ -42,7 +42,7 @@ def computed_by(fn: Callable) -> dict[str, str]:
     imported = _imported_names(tree, fn.__module__)
     sources: dict[str, str] = {}
     modules: set[str] = set()
-    pending = [fn.__name__]
+    pending = [fn.__qualname__.split(".")[0]]  # a factory's inner function: the factory, whole
     while pending:
         name = pending.pop()
         key = f"{fn.__module__}:{name}"

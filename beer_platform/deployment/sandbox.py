@@ -16,6 +16,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -64,15 +65,23 @@ class FunctionConfig:
         }
 
 
+# What a function's output goes to as well as its log file: (log stream, line), as Lambda sends
+# each line of an execution environment to its own log stream.
+OutputSink = Callable[[str, str], None]
+
+
 class Sandbox:
     """One container of `image` serving invocations through its own Runtime API."""
 
-    def __init__(self, engine: Engine, image: str, config: FunctionConfig = FunctionConfig()) -> None:
+    def __init__(self, engine: Engine, image: str, config: FunctionConfig = FunctionConfig(),
+                 on_output: OutputSink | None = None) -> None:  # fmt: skip
         self.engine, self.image, self.config = engine, image, config
         self.name = f"beer-platform-lambda-{uuid.uuid4().hex[:12]}"
         self.api = RuntimeAPI(config.arn, timeout_s=config.timeout_s)
         self._log = tempfile.NamedTemporaryFile(prefix=f"{self.name}-", suffix=".log", delete=False)
-        environment = [f"--env={key}={value}" for key, value in config.environment(self.api.address).items()]
+        variables = config.environment(self.api.address)
+        self.log_stream = variables["AWS_LAMBDA_LOG_STREAM_NAME"]
+        environment = [f"--env={key}={value}" for key, value in variables.items()]
         self.started_at = time.monotonic()
         self._proc = subprocess.Popen(
             engine.command("run", "--rm", "--name", self.name, "--network", "host", "--read-only",
@@ -80,14 +89,27 @@ class Sandbox:
                            "--tmpfs", "/tmp:rw,size=512m,mode=1777", "--user", LAMBDA_USER,
                            "--memory", f"{config.memory_mb}m", *engine.run_flags(), *environment,
                            image, *config.command),
-            stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            stdout=self._log if on_output is None else subprocess.PIPE, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
         )  # fmt: skip
+        self._copier = None
+        if on_output is not None:
+            self._copier = threading.Thread(target=self._copy_output, args=(on_output,), daemon=True)
+            self._copier.start()
         self.invocations = 0
         self.cold_start_s: float | None = None  # container start -> first answer
 
     @property
     def running(self) -> bool:
         return self._proc.poll() is None
+
+    def _copy_output(self, on_output: OutputSink) -> None:
+        """The container's output, line by line, to its log file and to `on_output` (until it exits)."""
+        assert self._proc.stdout is not None
+        for line in iter(self._proc.stdout.readline, b""):
+            self._log.write(line)
+            self._log.flush()
+            on_output(self.log_stream, line.decode(errors="replace").rstrip("\n"))
 
     def invoke(self, event: Any) -> Outcome:
         """One invocation; the first also waits for the init. Raises InitError, TimeoutError, or
@@ -124,6 +146,8 @@ class Sandbox:
             except subprocess.TimeoutExpired:
                 self._proc.kill()
                 self._proc.wait(timeout=10)
+        if self._copier is not None:
+            self._copier.join(timeout=10)  # its last lines
         self.api.close()
         self._log.close()
         Path(self._log.name).unlink(missing_ok=True)
@@ -148,8 +172,9 @@ class WarmFunction:
     """A function's warm execution environment: one sandbox of `image` at a time, reused while
     it answers, replaced after an error or a timeout. Thread-safe: invocations are serialized."""
 
-    def __init__(self, engine: Engine, image: str, config: FunctionConfig = FunctionConfig()) -> None:
-        self.engine, self.image, self.config = engine, image, config
+    def __init__(self, engine: Engine, image: str, config: FunctionConfig = FunctionConfig(),
+                 on_output: OutputSink | None = None) -> None:  # fmt: skip
+        self.engine, self.image, self.config, self.on_output = engine, image, config, on_output
         self._sandbox: Sandbox | None = None
         self._lock = threading.Lock()
         self.sandboxes_started = 0
@@ -182,7 +207,7 @@ class WarmFunction:
 
     def _replace(self) -> None:
         self._discard()
-        self._sandbox = Sandbox(self.engine, self.image, self.config)
+        self._sandbox = Sandbox(self.engine, self.image, self.config, self.on_output)
         self.sandboxes_started += 1
 
     def _discard(self) -> None:

@@ -22,9 +22,9 @@ import polars as pl
 
 from beer_platform.lake import raw_format
 from beer_platform.lake.latest import arrival_time, sequence_number
+from beer_platform.stream.records import PREDICTION_LOG_KEY
 from beer_platform.predict.inputs import FEATURES
 
-MARKER = "beer_platform_prediction"
 CARD_FIELDS = FEATURES  # name and the card's numbers, as the model saw them
 # One row per prediction, as the `predictions` table has it (`time` is the answer's, UTC).
 PREDICTION_SCHEMA = pl.Schema({
@@ -63,7 +63,7 @@ def _records(envelope: dict[str, Any]) -> list[dict[str, Any]]:
     if payload.get("messageType") == "CONTROL_MESSAGE":  # the subscription checking it can deliver
         return []
     lines = (line for event in payload["logEvents"] for line in event["message"].splitlines())
-    return [json.loads(line)[MARKER] for line in lines if MARKER in line]
+    return [json.loads(line)[PREDICTION_LOG_KEY] for line in lines if PREDICTION_LOG_KEY in line]
 
 
 def _row(record: dict[str, Any]) -> dict[str, Any]:

@@ -142,4 +142,5 @@ PREDICTIONS = Table(
     ),
 )
 
-TABLES: tuple[Table, ...] = (BEERS, BEER_HOPS, RECIPES, PREDICTIONS)
+CATALOGUE_TABLES: tuple[Table, ...] = (BEERS, BEER_HOPS, RECIPES)  # built from the catalogue's raw zone
+TABLES: tuple[Table, ...] = (*CATALOGUE_TABLES, PREDICTIONS)

@@ -3,6 +3,8 @@
 The image is the one the `live` alias's version points at: its `ImageUri` from `get_function`,
 pulled from the local registry exactly as returned. It stays warm across invocations, and a
 different `ImageUri` (a deploy or a `lambda rollback` since the last call) brings up the new one.
+What the function prints goes to its log group on the local endpoint (`function_logs`), as on
+Lambda, and from there by the group's subscription filter to the predictions stream.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from beer_platform.deployment import lambda_api
 from beer_platform.deployment.engine import Engine
 from beer_platform.deployment.release import function_config
 from beer_platform.deployment.sandbox import WarmFunction
+from beer_platform.local.function_logs import FunctionLogs
 from beer_platform.names import ResourceNames
 
 
@@ -23,6 +26,7 @@ class LiveFunction:
         self.engine, self.clients, self.names = engine, clients, names
         self._warm: WarmFunction | None = None
         self._lock = threading.Lock()
+        self.logs = FunctionLogs(clients.client("logs"), names.lambda_log_group)
 
     def current(self) -> tuple[str, str]:
         """(version, ImageUri) that `live` points at now."""
@@ -40,7 +44,8 @@ class LiveFunction:
                     self._warm = None
                 # from the registry, by the reference the function holds (plain HTTP on 127.0.0.1)
                 self.engine.pull(image_uri, tls_verify=False)
-                self._warm = WarmFunction(self.engine, image_uri, function_config(self.names, version))
+                self._warm = WarmFunction(self.engine, image_uri, function_config(self.names, version),
+                                          on_output=self.logs.line)  # fmt: skip
             return self._warm
 
     def invoke(self, event: Any) -> Any:
@@ -56,6 +61,7 @@ class LiveFunction:
             if self._warm is not None:
                 self._warm.close()
                 self._warm = None
+        self.logs.close()  # after the sandbox: its last lines too
 
     def __enter__(self) -> LiveFunction:
         return self

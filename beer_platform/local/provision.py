@@ -14,6 +14,7 @@ from botocore.exceptions import ClientError
 from beer_platform.aws.clients import AwsClients
 from beer_platform.aws.ecr import ensure_repository
 from beer_platform.names import ResourceNames
+from beer_platform.stream.records import PREDICTION_LOG_KEY
 
 
 LAMBDA_TRUST = {
@@ -56,14 +57,16 @@ def provision(endpoint_url: str, names: ResourceNames) -> list[str]:
         created.append(f"s3://{bucket}")
 
     kinesis = clients.client("kinesis")
-    try:
-        kinesis.describe_stream_summary(StreamName=names.stream)
-    except ClientError as err:
-        if err.response["Error"]["Code"] != "ResourceNotFoundException":
-            raise
-        kinesis.create_stream(StreamName=names.stream, ShardCount=names.stream_shards)
-        kinesis.get_waiter("stream_exists").wait(StreamName=names.stream, WaiterConfig={"Delay": 0.2})
-        created.append(f"kinesis:{names.stream}")
+    for stream in (names.stream, names.predictions_stream):
+        try:
+            kinesis.describe_stream_summary(StreamName=stream)
+        except ClientError as err:
+            if err.response["Error"]["Code"] != "ResourceNotFoundException":
+                raise
+            kinesis.create_stream(StreamName=stream, ShardCount=names.stream_shards)
+            kinesis.get_waiter("stream_exists").wait(StreamName=stream, WaiterConfig={"Delay": 0.2})
+            created.append(f"kinesis:{stream}")
+    created += _function_log_delivery(clients, names)
 
     glue = clients.client("glue")
     try:
@@ -94,3 +97,17 @@ def provision(endpoint_url: str, names: ResourceNames) -> list[str]:
     if ensure_repository(clients.client("ecr"), names.ecr_repository)[1]:
         created.append(f"ecr:{names.ecr_repository}")
     return created
+
+
+def _function_log_delivery(clients: AwsClients, names: ResourceNames) -> list[str]:
+    """The function's log group, subscribed to the predictions stream (its prediction lines)."""
+    logs = clients.client("logs")
+    group = names.lambda_log_group
+    if logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"]:
+        return []
+    logs.create_log_group(logGroupName=group)
+    stream_arn = clients.client("kinesis").describe_stream_summary(
+        StreamName=names.predictions_stream)["StreamDescriptionSummary"]["StreamARN"]  # fmt: skip
+    logs.put_subscription_filter(logGroupName=group, filterName="predictions", filterPattern=f'"{PREDICTION_LOG_KEY}"',
+                                 destinationArn=stream_arn, roleArn=f"arn:aws:iam::123456789012:role/{names.lambda_role}")  # fmt: skip
+    return [f"logs:{group}"]

@@ -7,39 +7,32 @@ estimate, the request's latency, and the beer's id and name when the client sent
 beer whose true IBU later reaches the catalogue can be scored).
 
 Where records go is the host's choice (`install`):
-- `BackgroundSink`: the model server's. Records queue in memory (bounded) and a thread sends them
-  in batches (`send`, e.g. a Kinesis put_records); a request never waits for it. When the queue
-  is full or a batch cannot be sent after its retries, records are dropped and counted
+- `background_sink`: the model server's. Records queue in memory (bounded) and a thread sends
+  them in batches (`send`, e.g. a Kinesis put_records); a request never waits for it. When the
+  queue is full or a batch cannot be sent after its retries, records are dropped and counted
   (`dropped`, served in /metrics), never the request. `close` sends what is queued (a clean
   shutdown loses nothing).
 - `StdoutSink`: the Lambda's. One JSON line per record on stdout, which Lambda sends to
   CloudWatch Logs without the function waiting; a subscription filter delivers them to the
-  predictions stream. Marked with `MARKER` so the lake keeps only these lines.
+  predictions stream. Marked with `PREDICTION_LOG_KEY` so the lake keeps only these lines.
 """
 
 from __future__ import annotations
 
 import json
-import logging
-import queue
 import sys
-import threading
-import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from beer_platform.predict.inputs import FEATURES, HOPS_COLUMN, VOLUME_COLUMN
 from beer_platform.predict.predictor import CARD, RECIPE
 from beer_platform.serving.schemas import PredictBatch, Prediction
+from beer_platform.stream.background import BackgroundSender
+from beer_platform.stream.records import PREDICTION_LOG_KEY
 
-MARKER = "beer_platform_prediction"  # the key a record's log line carries (the subscription's pattern)
-MAX_QUEUED = 100_000
 BATCH = 500  # Kinesis' put_records limit
-SEND_ATTEMPTS = 3
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -77,82 +70,17 @@ class StdoutSink:
     """One line per record, `{"beer_platform_prediction": {...}}`, written at once."""
 
     def put(self, records: Sequence[PredictionRecord]) -> None:
-        sys.stdout.write("".join(f'{{"{MARKER}":{record.as_json()}}}\n' for record in records))
+        sys.stdout.write("".join(f'{{"{PREDICTION_LOG_KEY}":{record.as_json()}}}\n' for record in records))
         sys.stdout.flush()
 
     def close(self) -> None:
         sys.stdout.flush()
 
 
-@dataclass
-class BackgroundSink:
-    """Records queued here, sent in batches by a thread of its own (see the module docstring)."""
-
-    send: Callable[[list[PredictionRecord]], None]
-    on_drop: Callable[[int], None] = lambda count: None  # e.g. a Prometheus counter's inc
-    max_queued: int = MAX_QUEUED
-    interval_s: float = 1.0
-    dropped: int = 0
-    sent: int = 0
-    _queue: queue.Queue = field(init=False)
-    _thread: threading.Thread = field(init=False)
-    _stop: threading.Event = field(init=False)
-    _lock: threading.Lock = field(init=False)
-
-    def __post_init__(self) -> None:
-        self._queue = queue.Queue(self.max_queued)
-        self._stop = threading.Event()
-        self._lock = threading.Lock()
-        self._thread = threading.Thread(target=self._run, name="prediction-log", daemon=True)
-        self._thread.start()
-
-    def put(self, records: Sequence[PredictionRecord]) -> None:
-        for record in records:
-            try:
-                self._queue.put_nowait(record)
-            except queue.Full:
-                self._drop(1)
-
-    def close(self, timeout_s: float = 10.0) -> None:
-        """Send what is queued, then stop (within `timeout_s`)."""
-        self._stop.set()
-        self._thread.join(timeout_s)
-
-    def _run(self) -> None:
-        while not (self._stop.is_set() and self._queue.empty()):
-            batch = self._take(BATCH)
-            if batch:
-                self._deliver(batch)
-            elif not self._stop.is_set():
-                self._stop.wait(self.interval_s)
-
-    def _take(self, limit: int) -> list[PredictionRecord]:
-        batch = []
-        while len(batch) < limit:
-            try:
-                batch.append(self._queue.get_nowait())
-            except queue.Empty:
-                break
-        return batch
-
-    def _deliver(self, batch: list[PredictionRecord]) -> None:
-        for attempt in range(1, SEND_ATTEMPTS + 1):
-            try:
-                self.send(batch)
-                self.sent += len(batch)
-                return
-            except Exception as error:  # noqa: BLE001 - the sink's trouble is counted, never the request's
-                if attempt == SEND_ATTEMPTS or self._stop.is_set():
-                    self._drop(len(batch))
-                    log.warning("prediction records dropped: %d (%s)", len(batch), error)
-                    return
-                time.sleep(0.2 * 2**attempt)
-
-
-    def _drop(self, count: int) -> None:
-        with self._lock:
-            self.dropped += count
-        self.on_drop(count)
+def background_sink(send: Callable[[list[PredictionRecord]], None], on_drop: Callable[[int], None] = lambda n: None,
+                    interval_s: float = 1.0) -> BackgroundSender[PredictionRecord]:  # fmt: skip
+    """The model server's sink: records sent `BATCH` at a time by a thread (`stream.background`)."""
+    return BackgroundSender(send, batch=BATCH, name="prediction-log", on_drop=on_drop, interval_s=interval_s)
 
 
 _installed: Sink = NoSink()

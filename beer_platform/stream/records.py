@@ -61,3 +61,9 @@ def lineage_order(shards: list[Shard]) -> list[Shard]:
             done.add(shard_id)
         pending = [sid for sid in pending if sid not in done]
     return ordered
+
+
+# The key a prediction record's log line carries (`{"beer_platform_prediction": {...}}`): what the
+# Lambda prints, what its log group's subscription filter matches (infra, serving module), what
+# the lake reads a delivered log line by.
+PREDICTION_LOG_KEY = "beer_platform_prediction"

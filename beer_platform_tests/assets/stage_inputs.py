@@ -11,7 +11,7 @@ from beer_platform.lake import object_keys
 from beer_platform.lake import raw_format
 from beer_platform.stream.records import ReceivedRecord
 from beer_platform.names import ResourceNames
-from beer_platform.lake.tables import TABLES
+from beer_platform.lake.tables import CATALOGUE_TABLES
 from beer_platform.stages.catalog import publish_table
 from beer_platform.stages.cleaned import clean
 from beer_platform.stages.ingestion import to_stream_records
@@ -46,11 +46,11 @@ def stream_records(kinesis, stream: str) -> list[ReceivedRecord]:
 def put_cleaned_partition(clients: AwsClients, names: ResourceNames, beers: list[dict], day: date = DAY) -> None:
     """The day's partition of each cleaned table, as the cleaned stage writes it, from PunkAPI records."""
     put_raw_part(clients, names, beers, day)
-    clean(clients.client("s3"), names.raw_bucket, names.cleaned_bucket, day.isoformat(), TABLES)
+    clean(clients.client("s3"), names.raw_bucket, names.cleaned_bucket, day.isoformat(), CATALOGUE_TABLES)
 
 
 def put_table(clients: AwsClients, names: ResourceNames, beers: list[dict], day: date = DAY) -> None:
     """The cleaned partitions and the Glue tables over them."""
     put_cleaned_partition(clients, names, beers, day)
-    for table in TABLES:
+    for table in CATALOGUE_TABLES:
         publish_table(clients.client("glue"), clients.client("s3"), names.glue_database, names.cleaned_bucket, table)

@@ -16,14 +16,14 @@ from beer_platform.aws import s3 as s3_ops
 from beer_platform.lake import object_keys
 from beer_platform.lake import raw_format
 from beer_platform.local.punkapi_replica import load_beers
-from beer_platform.lake.tables import TABLES
+from beer_platform.lake.tables import CATALOGUE_TABLES
 from beer_platform.resources import build_resources
 from beer_platform_tests.assets.stage_inputs import DAY, put_on_stream, put_raw_part
 
 pytestmark = pytest.mark.integration
 
 OTHER_DAY = "2026-11-27"
-cleaned_tables = cleaned_tables_asset(TABLES)
+cleaned_tables = cleaned_tables_asset(CATALOGUE_TABLES)
 
 
 def test_raw_beers_alone_lands_what_the_stream_holds_as_received(own_settings, own_clients):
@@ -85,7 +85,7 @@ def test_a_day_spanning_two_landings_is_one_row_per_beer_latest_wins(own_setting
     put_raw_part(own_clients, names, [{**beer, "abv": 1.5} for beer in beers[:10]], first_sequence=400, hour=9)
     result = _cleaned(own_settings, 325)
     assert result.success
-    meta = {m.asset_key.to_user_string(): m.metadata for m in result.asset_materializations_for_node("cleaned_tables")
+    meta = {m.asset_key.to_user_string(): m.metadata for m in result.asset_materializations_for_node("clean_beers")
             }["cleaned_beers"]  # fmt: skip
     assert (meta["raw_parts"].value, meta["raw_records"].value) == (2, 335)
     frame = _partition(own_clients, names, DAY).sort("id")
@@ -111,7 +111,7 @@ def test_a_backfill_of_one_day_recleans_that_day_from_the_raw_zone_alone(own_set
     after = {o.key: o.etag for o in s3_ops.list_objects(s3, names.cleaned_bucket, "")}
     assert set(after) - set(before) == _parts(OTHER_DAY) | _parts(DAY)  # every table of the day, rebuilt
     assert _partition(own_clients, names, DAY, "recipes").height == 325
-    for asset in (table.cleaned_asset for table in TABLES):
+    for asset in (table.cleaned_asset for table in CATALOGUE_TABLES):
         days = instance.get_materialized_partitions(dg.AssetKey(asset))
         assert days == {DAY.isoformat(), OTHER_DAY}  # the UI's per-day status
 
@@ -137,7 +137,7 @@ def test_the_same_pass_builds_beer_hops_and_recipes_for_known_beers(own_settings
     put_raw_part(own_clients, own_settings.names, load_beers())
     result = _cleaned(own_settings, 325)
     assert result.success
-    materialized = {m.asset_key.to_user_string(): m.metadata for m in result.asset_materializations_for_node("cleaned_tables")}
+    materialized = {m.asset_key.to_user_string(): m.metadata for m in result.asset_materializations_for_node("clean_beers")}
     assert set(materialized) == {"cleaned_beers", "cleaned_beer_hops", "cleaned_recipes"}
     assert materialized["cleaned_beer_hops"]["dagster/row_count"].value == 1817
     assert materialized["cleaned_recipes"]["dagster/uri"].value.endswith(f"/recipes/ingestion_date={DAY}/")
@@ -155,7 +155,7 @@ def test_the_same_pass_builds_beer_hops_and_recipes_for_known_beers(own_settings
     assert _check(result, "one_row_per_beer", "cleaned_recipes").passed
     assert _check(result, "no_rejected_records", "cleaned_recipes").passed
     again = _cleaned(own_settings, 325)  # the day cleaned again (a backfill): every table rebuilt, the same rows
-    assert {m.asset_key.to_user_string() for m in again.asset_materializations_for_node("cleaned_tables")} == set(materialized)
+    assert {m.asset_key.to_user_string() for m in again.asset_materializations_for_node("clean_beers")} == set(materialized)
     assert _partition(own_clients, own_settings.names, DAY, "beer_hops").equals(hops)
     assert _partition(own_clients, own_settings.names, DAY, "recipes").equals(recipes)
 
@@ -188,4 +188,4 @@ def test_a_day_cleaned_again_keeps_its_column_schema_so_the_change_check_passes(
         result = dg.materialize([cleaned_tables, *checks], resources=build_resources(own_settings), instance=instance,
                                 partition_key=DAY.isoformat())  # fmt: skip
     changes = [e for e in result.get_asset_check_evaluations() if e.check_name == "column_schema_change"]
-    assert len(changes) == len(TABLES) and all(e.passed for e in changes)
+    assert len(changes) == len(CATALOGUE_TABLES) and all(e.passed for e in changes)

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from dagster import AssetKey, DagsterInstance
 
-from beer_platform.lake.tables import BEER_HOPS, BEERS, RECIPES, TABLES
+from beer_platform.lake.tables import BEER_HOPS, BEERS, RECIPES, CATALOGUE_TABLES
 from beer_platform.aws import s3 as s3_ops
 from beer_platform.aws.clients import AwsClients
 from beer_platform.aws.query import httpfs_extension_path
@@ -166,7 +166,7 @@ def test_materializing_again_changes_nothing(first_run, defs, instance, boto, se
     events = again.materializations()
     assert events["beer_events"].metadata["records_published"].value == 0
     assert events["raw_beers"].metadata["records_landed"].value == 0
-    assert not {table.cleaned_asset for table in TABLES} & set(events)  # no day was touched: no day is cleaned again
+    assert not {table.cleaned_asset for table in CATALOGUE_TABLES} & set(events)  # no day was touched: no day is cleaned again
     assert events["ibu_model"].metadata["retrained"].value is False  # same data, same code
     assert events["ibu_model_lambda"].metadata["deployed"].value is False  # already live
 
@@ -182,7 +182,7 @@ def test_a_day_cleaned_again_is_rebuilt_from_the_raw_zone_and_served_the_same(fi
         s3.delete_object(Bucket=names.cleaned_bucket, Key=key)
     outcome = backfill(defs, instance, [day], echo=lambda line: None)
     assert outcome.success, outcome.error
-    assert {f"{asset}[{day}]" for asset in (table.cleaned_asset for table in TABLES)} <= set(outcome.assets)  # every table of the day, rebuilt
+    assert {f"{asset}[{day}]" for asset in (table.cleaned_asset for table in CATALOGUE_TABLES)} <= set(outcome.assets)  # every table of the day, rebuilt
     assert all(s3_ops.head_metadata(s3, names.cleaned_bucket, key) is not None for key in keys)
     assert outcome.assets[f"cleaned_beers[{day}]"].metadata["dagster/row_count"] == 325
     assert outcome.assets[f"cleaned_beer_hops[{day}]"].metadata["dagster/row_count"] == 1817

@@ -8,7 +8,7 @@ import polars as pl
 
 from beer_platform.lake.day import DayReport, clean_day
 from beer_platform.lake.declaration import Table
-from beer_platform.lake.tables import TABLES
+from beer_platform.lake.tables import CATALOGUE_TABLES
 
 
 class MemorySink:
@@ -27,7 +27,7 @@ class MemorySink:
         return pl.concat([frame for frame in self.rejected[name] if frame.width], how="diagonal_relaxed")
 
 
-def clean_in_memory(parts: Iterable[bytes], tables: tuple[Table, ...] = TABLES, **facts) -> tuple[DayReport, MemorySink]:
+def clean_in_memory(parts: Iterable[bytes], tables: tuple[Table, ...] = CATALOGUE_TABLES, **facts) -> tuple[DayReport, MemorySink]:
     parts = list(parts)
     sink = MemorySink()
     return clean_day(lambda: iter(parts), tables, sink, facts), sink

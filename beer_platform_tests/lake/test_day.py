@@ -13,7 +13,7 @@ import pytest
 from beer_platform.lake import raw_format
 from beer_platform.lake.day import clean_day
 from beer_platform.lake.declaration import described, in_build_order
-from beer_platform.lake.tables import BEERS, TABLES
+from beer_platform.lake.tables import BEERS, CATALOGUE_TABLES
 from beer_platform.local.punkapi_replica import load_beers
 from beer_platform.stream.records import ReceivedRecord
 from beer_platform_tests.beer_styles import STYLES
@@ -70,7 +70,7 @@ def test_a_check_counts_every_row_at_fault_and_lists_a_bounded_sample() -> None:
 
 
 def test_a_table_built_from_another_is_built_after_it_from_the_same_part() -> None:
-    assert [table.name for table in in_build_order((STYLES, *TABLES))] == ["beers", "beer_styles", "beer_hops",
+    assert [table.name for table in in_build_order((STYLES, *CATALOGUE_TABLES))] == ["beers", "beer_styles", "beer_hops",
                                                                            "recipes"]  # fmt: skip
     records = [(n, beer) for n, beer in enumerate(load_beers()[:40])]
     report, sink = clean_in_memory([part(*records[:20]), part(*records[20:], start=100)], tables=(STYLES, BEERS))

@@ -1,0 +1,79 @@
+"""Items sent off the caller's path: queued in memory (bounded) and sent in batches by a thread.
+
+A caller never waits: when the queue is full, or a batch cannot be sent after its retries, its
+items are dropped and counted (`dropped`, `on_drop`), never the caller's work. `close` sends what
+is queued first, so a clean shutdown loses nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterable
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+
+class BackgroundSender(Generic[T]):
+    def __init__(self, send: Callable[[list[T]], None], *, batch: int, name: str, max_queued: int = 100_000,
+                 interval_s: float = 1.0, attempts: int = 3, on_drop: Callable[[int], None] = lambda count: None,
+                 ) -> None:  # fmt: skip
+        self.send, self.batch, self.interval_s, self.attempts, self.on_drop = send, batch, interval_s, attempts, on_drop
+        self.sent = self.dropped = 0
+        self._queue: queue.Queue[T] = queue.Queue(max_queued)
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._thread.start()
+
+    def put(self, items: Iterable[T]) -> None:
+        """Queue `items` (thread-safe, never blocks)."""
+        for item in items:
+            try:
+                self._queue.put_nowait(item)
+            except queue.Full:
+                self._drop(1)
+
+    def close(self, timeout_s: float = 10.0) -> None:
+        """Send what is queued, then stop (within `timeout_s`)."""
+        self._stop.set()
+        self._thread.join(timeout_s)
+
+    def _run(self) -> None:
+        while not (self._stop.is_set() and self._queue.empty()):
+            batch = self._take()
+            if batch:
+                self._deliver(batch)
+            elif not self._stop.is_set():
+                self._stop.wait(self.interval_s)
+
+    def _take(self) -> list[T]:
+        batch: list[T] = []
+        while len(batch) < self.batch:
+            try:
+                batch.append(self._queue.get_nowait())
+            except queue.Empty:
+                break
+        return batch
+
+    def _deliver(self, batch: list[T]) -> None:
+        for attempt in range(1, self.attempts + 1):
+            try:
+                self.send(batch)
+                self.sent += len(batch)
+                return
+            except Exception as error:  # noqa: BLE001 - the receiver's trouble is counted, never the caller's
+                if attempt == self.attempts or self._stop.is_set():
+                    self._drop(len(batch))
+                    log.warning("%s: %d items dropped (%s)", self._thread.name, len(batch), error)
+                    return
+                time.sleep(0.2 * 2**attempt)
+
+    def _drop(self, count: int) -> None:
+        with self._lock:
+            self.dropped += count
+        self.on_drop(count)
