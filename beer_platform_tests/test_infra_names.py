@@ -132,7 +132,7 @@ def test_regex_validation_check_catches_an_invalid_default() -> None:
 
 def test_every_module_directory_is_used_by_the_root_module() -> None:
     module_dirs = sorted(p.name for p in MODULES_DIR.iterdir() if p.is_dir())
-    assert module_dirs == ["catalog", "ingestion", "lake", "orchestration", "serving"]
+    assert module_dirs == ["catalog", "dagster", "ingestion", "lake", "orchestration", "serving"]
     sources = infra.module_sources(infra.load(MAIN_TF))
     used = sorted(s.removeprefix("./modules/") for s in sources.values() if s.startswith("./modules/"))
     assert used == module_dirs

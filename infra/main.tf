@@ -28,14 +28,14 @@ module "lake" {
 module "catalog" {
   source = "./modules/catalog"
 
-  glue_database    = var.glue_database
-  glue_table       = var.glue_table
+  glue_database        = var.glue_database
+  glue_table           = var.glue_table
   glue_beer_hops_table = var.glue_beer_hops_table
   glue_recipes_table   = var.glue_recipes_table
-  athena_workgroup = var.athena_workgroup
-  artifacts_bucket = module.lake.artifacts_bucket
-  kms_key_arn      = module.lake.kms_key_arn
-  force_destroy    = var.force_destroy
+  athena_workgroup     = var.athena_workgroup
+  artifacts_bucket     = module.lake.artifacts_bucket
+  kms_key_arn          = module.lake.kms_key_arn
+  force_destroy        = var.force_destroy
 }
 
 module "serving" {
@@ -68,4 +68,44 @@ module "orchestration" {
   ecr_repository_arn    = module.serving.ecr_repository_arn
   lambda_function_arn   = module.serving.lambda_function_arn
   kms_key_arns          = [module.ingestion.kms_key_arn, module.lake.kms_key_arn]
+}
+
+# ResourceNames as the platform reads them in the `aws` environment's BEER_PLATFORM_NAMES (the
+# code location and every run on ECS have no outputs.json): the same values as the name outputs.
+locals {
+  resource_names = {
+    raw_bucket           = var.raw_bucket
+    cleaned_bucket       = var.cleaned_bucket
+    artifacts_bucket     = var.artifacts_bucket
+    stream               = var.stream
+    stream_shards        = var.stream_shards
+    glue_database        = var.glue_database
+    glue_table           = var.glue_table
+    glue_beer_hops_table = var.glue_beer_hops_table
+    glue_recipes_table   = var.glue_recipes_table
+    athena_workgroup     = var.athena_workgroup
+    ecr_repository       = var.ecr_repository
+    lambda_function      = var.lambda_function
+    lambda_alias         = var.lambda_alias
+    lambda_role          = var.lambda_role
+    region               = var.region
+  }
+}
+
+module "dagster" {
+  source = "./modules/dagster"
+
+  services_image_uri        = var.dagster_services_image_uri
+  code_image_uri            = var.dagster_code_image_uri
+  orchestration_role_arn    = module.orchestration.role_arn
+  artifacts_bucket          = module.lake.artifacts_bucket
+  artifacts_bucket_arn      = module.lake.artifacts_bucket_arn
+  artifacts_kms_key_arn     = module.lake.kms_key_arn
+  force_delete_repositories = var.force_destroy
+
+  platform_environment = {
+    BEER_PLATFORM_ENV   = "aws"
+    BEER_PLATFORM_NAMES = jsonencode(local.resource_names)
+    PUNKAPI_BASE_URL    = var.punkapi_base_url
+  }
 }
