@@ -253,8 +253,14 @@ def test_every_variable_the_aws_instance_reads_is_set_by_the_dagster_module(outp
     assert read == set(DAGSTER_INSTANCE_ENV) | {aws_instance.PASSWORD_ENV}
     module_env = _locals(infra.load(MODULES_DIR / "dagster" / "main.tf"))["instance_env"]
     assert set(module_env) == set(DAGSTER_INSTANCE_ENV)
+    # Each output is the very value set on the tasks: the module's, or the same input the module got.
     outputs = infra.blocks(outputs_doc, "output")
-    assert [output for output in DAGSTER_INSTANCE_ENV.values() if output not in outputs] == []
+    wiring = infra.blocks(infra.load(MAIN_TF), "module")["dagster"]
+    for name, output in DAGSTER_INSTANCE_ENV.items():
+        value = outputs[output]["value"]
+        if value != f'${{module.dagster.instance_environment["{name}"]}}':
+            assert module_env[name].startswith("${var."), (name, module_env[name])
+            assert wiring[module_env[name].removeprefix("${var.").removesuffix("}")] == value, (name, value)
 
 
 def test_the_run_launcher_copies_what_a_run_needs_and_never_the_password() -> None:

@@ -176,62 +176,62 @@ output "serving_kms_key_arn" {
 }
 
 # --- Dagster on ECS (modules/dagster) ------------------------------------------------------------
-# The first block is what the `aws` instance's environment carries (DAGSTER_INSTANCE_ENV in
+# The first block is the `aws` instance's environment as the tasks get it (DAGSTER_INSTANCE_ENV in
 # beer_platform/names.py maps each variable to its output here).
 
 output "dagster_db_host" {
   description = "Address of Dagster's Postgres (DAGSTER_PG_HOST)."
-  value       = module.dagster.db_host
+  value       = module.dagster.instance_environment["DAGSTER_PG_HOST"]
 }
 
 output "dagster_db_port" {
   description = "Port of Dagster's Postgres (DAGSTER_PG_PORT)."
-  value       = module.dagster.db_port
+  value       = module.dagster.instance_environment["DAGSTER_PG_PORT"]
 }
 
 output "dagster_db_name" {
   description = "Database of Dagster's runs, events and schedules (DAGSTER_PG_DB)."
-  value       = module.dagster.db_name
+  value       = module.dagster.instance_environment["DAGSTER_PG_DB"]
 }
 
 output "dagster_db_username" {
   description = "User Dagster connects as (DAGSTER_PG_USERNAME)."
-  value       = module.dagster.db_username
+  value       = module.dagster.instance_environment["DAGSTER_PG_USERNAME"]
 }
 
 output "dagster_db_password_value_from" {
   description = "ECS valueFrom of the database password in Secrets Manager (DAGSTER_PG_PASSWORD_FROM; the tasks get the password itself as DAGSTER_PG_PASSWORD)."
-  value       = module.dagster.db_password_value_from
+  value       = module.dagster.instance_environment["DAGSTER_PG_PASSWORD_FROM"]
 }
 
 output "dagster_execution_role_arn" {
   description = "Execution role of the Dagster tasks and the runs (DAGSTER_RUN_EXECUTION_ROLE_ARN)."
-  value       = module.dagster.execution_role_arn
+  value       = module.dagster.instance_environment["DAGSTER_RUN_EXECUTION_ROLE_ARN"]
 }
 
 output "dagster_log_group" {
   description = "Log group of the Dagster services and the runs (DAGSTER_RUN_LOG_GROUP)."
-  value       = module.dagster.log_group
+  value       = module.dagster.instance_environment["DAGSTER_RUN_LOG_GROUP"]
 }
 
 output "dagster_run_task_family_prefix" {
   description = "Prefix of the run task definitions (DAGSTER_RUN_TASK_FAMILY_PREFIX)."
-  value       = module.dagster.run_task_family_prefix
+  value       = module.dagster.instance_environment["DAGSTER_RUN_TASK_FAMILY_PREFIX"]
 }
 
 output "dagster_code_server_host" {
   description = "Cloud Map name of the code server (DAGSTER_CODE_SERVER_HOST)."
-  value       = module.dagster.code_server_host
+  value       = module.dagster.instance_environment["DAGSTER_CODE_SERVER_HOST"]
 }
 
 output "dagster_code_server_port" {
   description = "gRPC port of the code server (DAGSTER_CODE_SERVER_PORT)."
-  value       = module.dagster.code_server_port
+  value       = module.dagster.instance_environment["DAGSTER_CODE_SERVER_PORT"]
 }
 
 output "dagster_code_location_name" {
   description = "Name of the code location (DAGSTER_CODE_LOCATION_NAME)."
-  value       = module.dagster.code_location_name
+  value       = module.dagster.instance_environment["DAGSTER_CODE_LOCATION_NAME"]
 }
 
 output "dagster_cluster" {

@@ -1,68 +1,13 @@
 # --- what the `aws` instance's environment carries (local.instance_env) ---------------------------
 
 output "instance_environment" {
-  description = "The environment infra/dagster/dagster.yaml and workspace.yaml read, as the task definitions set it (the password comes as a secret, DAGSTER_PG_PASSWORD)."
+  description = "The environment infra/dagster/dagster.yaml and workspace.yaml read, exactly as the task definitions set it (the password comes as a secret, DAGSTER_PG_PASSWORD, from DAGSTER_PG_PASSWORD_FROM)."
   value       = local.instance_env
-}
-
-output "db_host" {
-  description = "Address of the Postgres instance."
-  value       = aws_db_instance.this.address
-}
-
-output "db_port" {
-  description = "Port of the Postgres instance."
-  value       = aws_db_instance.this.port
-}
-
-output "db_name" {
-  description = "Database holding Dagster's runs, events and schedules."
-  value       = aws_db_instance.this.db_name
-}
-
-output "db_username" {
-  description = "User Dagster connects as (the master user)."
-  value       = aws_db_instance.this.username
 }
 
 output "db_secret_arn" {
   description = "ARN of the Secrets Manager secret RDS keeps the master password in."
   value       = local.db_secret_arn
-}
-
-output "db_password_value_from" {
-  description = "ECS `valueFrom` of the password (the secret's JSON key `password`)."
-  value       = local.db_password_value_from
-}
-
-output "execution_role_arn" {
-  description = "ARN of the execution role of every task of the module, runs included."
-  value       = aws_iam_role.execution.arn
-}
-
-output "log_group" {
-  description = "Log group of the services and the runs."
-  value       = aws_cloudwatch_log_group.tasks.name
-}
-
-output "run_task_family_prefix" {
-  description = "Prefix of the run task definitions the EcsRunLauncher registers."
-  value       = var.run_task_family_prefix
-}
-
-output "code_server_host" {
-  description = "Cloud Map name of the code server inside the VPC."
-  value       = local.code_server_host
-}
-
-output "code_server_port" {
-  description = "gRPC port of the code server."
-  value       = local.code_server_port
-}
-
-output "code_location_name" {
-  description = "Name of the code location."
-  value       = var.code_location_name
 }
 
 # --- everything else ------------------------------------------------------------------------------
