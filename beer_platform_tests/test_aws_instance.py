@@ -95,3 +95,23 @@ def test_the_workspace_points_at_the_code_server(task_env: dict[str, str]) -> No
     assert (origin.host, origin.port, origin.location_name) == ("code.beer-platform-dagster.internal", 4000,
                                                                 "beer_platform")  # fmt: skip
 
+
+
+def test_a_runs_command_fits_ecs_overrides_and_carries_no_password(task_env: dict[str, str]) -> None:
+    """The launcher hands each run its instance in the task's command override: ECS refuses
+    overrides over 8192 characters, and anyone allowed DescribeTasks reads them."""
+    import json
+    import sys
+
+    from dagster._core.code_pointer import ModuleCodePointer
+    from dagster._core.origin import JobPythonOrigin, RepositoryPythonOrigin
+    from dagster._grpc.types import ExecuteRunArgs
+
+    repository = RepositoryPythonOrigin(executable_path=sys.executable, container_image="x" * 120,
+                                        code_pointer=ModuleCodePointer("beer_platform.definitions", "defs", None))  # fmt: skip
+    origin = JobPythonOrigin("cleaning_job", repository)
+    ref = InstanceRef.from_dir(str(aws_instance.INSTANCE_DIR))
+    command = ExecuteRunArgs(job_origin=origin, run_id="0" * 36, instance_ref=ref).get_command_args()
+    overrides = json.dumps({"containerOverrides": [{"name": "run", "command": command}]})
+    assert len(overrides) < 8192, len(overrides)
+    assert task_env["DAGSTER_PG_PASSWORD"] not in overrides and "DAGSTER_PG_PASSWORD" in overrides
