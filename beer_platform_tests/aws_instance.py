@@ -38,10 +38,10 @@ def env_references(node: Any) -> Iterator[str]:
             yield from env_references(value)
 
 
-def instance_with_the_aws_run_launcher(home: Path) -> DagsterInstance:
-    """A persistent instance in `home` running infra/dagster/dagster.yaml's run launcher, resolved
-    against the current environment."""
+def instance_with_the_run_launcher_of(instance_yaml: str, home: Path) -> DagsterInstance:
+    """A persistent instance in `home` running the run launcher of `instance_yaml` (the text of a
+    dagster.yaml), resolved against the current environment."""
     home.mkdir(parents=True, exist_ok=True)
-    config = {"run_launcher": load(DAGSTER_YAML)["run_launcher"], "telemetry": {"enabled": False}}
+    config = {"run_launcher": yaml.safe_load(instance_yaml)["run_launcher"], "telemetry": {"enabled": False}}
     (home / "dagster.yaml").write_text(yaml.safe_dump(config))
     return DagsterInstance.from_config(str(home))

@@ -97,6 +97,8 @@ module "dagster" {
 
   services_image_uri        = var.dagster_services_image_uri
   code_image_uri            = var.dagster_code_image_uri
+  instance_yaml             = file("${path.module}/dagster/dagster.yaml")
+  workspace_yaml            = file("${path.module}/dagster/workspace.yaml")
   orchestration_role_arn    = module.orchestration.role_arn
   artifacts_bucket          = module.lake.artifacts_bucket
   artifacts_bucket_arn      = module.lake.artifacts_bucket_arn

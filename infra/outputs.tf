@@ -268,3 +268,8 @@ output "dagster_db_secret_arn" {
   description = "ARN of the secret RDS keeps Dagster's database password in."
   value       = module.dagster.db_secret_arn
 }
+
+output "dagster_kms_key_arn" {
+  description = "ARN of the key of Dagster's database, secret, images, logs and SSM sessions (a user forwarding the UI's port needs kms:GenerateDataKey on it)."
+  value       = module.dagster.kms_key_arn
+}

@@ -13,6 +13,9 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import os
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -31,7 +34,7 @@ from dagster._grpc.types import ExecuteRunArgs
 from dagster._serdes import deserialize_value
 
 from beer_platform.names import DAGSTER_INSTANCE_ENV
-from beer_platform_tests.aws_instance import instance_with_the_aws_run_launcher
+from beer_platform_tests import aws_instance
 from beer_platform_tests.terraform_moto import REQUIRED_VARS
 
 pytestmark = pytest.mark.integration
@@ -117,19 +120,20 @@ def launched(dagster_on_moto: tuple[str, dict], tmp_path_factory: pytest.TempPat
     metadata = ThreadingHTTPServer(("127.0.0.1", 0), _TaskMetadata)
     threading.Thread(target=metadata.serve_forever, daemon=True).start()
     daemon_env = environment(ecs.describe_task_definition(taskDefinition=daemon_task["taskDefinitionArn"])["taskDefinition"])
-    code_image = environment(ecs.describe_task_definition(
-        taskDefinition=outputs["dagster_task_definition_families"]["code"])["taskDefinition"])["DAGSTER_CURRENT_IMAGE"]  # fmt: skip
+    code = ecs.describe_task_definition(taskDefinition=outputs["dagster_task_definition_families"]["code"])["taskDefinition"]
     calls: list[tuple[str, dict]] = []
     with pytest.MonkeyPatch.context() as env:
         # The daemon's container: its task definition's environment, its AWS endpoint and metadata.
-        for name, value in {**daemon_env, "AWS_ENDPOINT_URL": url, "AWS_DEFAULT_REGION": REGION,
+        for name, value in {**daemon_env, "DAGSTER_HOME": str(tmp_path_factory.mktemp("unused-home")), "AWS_ENDPOINT_URL": url, "AWS_DEFAULT_REGION": REGION,
                             "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
                             "ECS_CONTAINER_METADATA_URI_V4": f"http://127.0.0.1:{metadata.server_port}/v4/daemon"}.items():  # fmt: skip
             env.setenv(name, value)
         recorder = _record_calls(calls)
-        instance = instance_with_the_aws_run_launcher(tmp_path_factory.mktemp("dagster-home"))
+        # The daemon's own instance: the dagster.yaml its task definition hands it.
+        home = tmp_path_factory.mktemp("dagster-home")
+        instance = aws_instance.instance_with_the_run_launcher_of(daemon_env["DAGSTER_INSTANCE_YAML"], home)
         try:
-            run = _launch(instance, code_image)
+            run = _launch(instance, code)
             yield Launched(outputs, ecs, iam, instance, run, daemon_task, calls)
         finally:
             boto3.DEFAULT_SESSION.events.unregister("before-parameter-build", recorder)
@@ -137,11 +141,16 @@ def launched(dagster_on_moto: tuple[str, dict], tmp_path_factory: pytest.TempPat
             metadata.shutdown()
 
 
-def _launch(instance: DagsterInstance, code_image: str) -> DagsterRun:
-    """What the daemon does with a run of the code location's cleaning_job: the job's origin names the
-    image the code server announces (its DAGSTER_CURRENT_IMAGE)."""
+def _launch(instance: DagsterInstance, code_server: dict) -> DagsterRun:
+    """What the daemon does with a run of the code location's cleaning_job. The job's origin is what
+    the code server of `code_server` (a task definition) announces: its DAGSTER_CURRENT_IMAGE, and
+    its own python as the runs' entry point (--use-python-environment-entry-point)."""
+    (container,) = code_server["containerDefinitions"]
+    assert "--use-python-environment-entry-point" in container["command"]
     target = LoadableTargetOrigin(module_name="beer_platform.definitions")
-    origin = InProcessCodeLocationOrigin(target, container_image=code_image, location_name="beer_platform")
+    origin = InProcessCodeLocationOrigin(target, container_image=environment(code_server)["DAGSTER_CURRENT_IMAGE"],
+                                         entry_point=[container["command"][0], "-m", "dagster"],
+                                         location_name="beer_platform")  # fmt: skip
     location = origin.create_location(instance)
     remote_job = location.get_repository("__repository__").get_full_job("cleaning_job")
     from beer_platform.definitions import defs
@@ -163,6 +172,24 @@ def test_the_tasks_carry_terraforms_outputs_as_the_instance_environment(launched
             name: str(launched.outputs[output]) for name, output in DAGSTER_INSTANCE_ENV.items()}, role  # fmt: skip
         (secret,) = launched.task_definition(role)["containerDefinitions"][0]["secrets"]
         assert secret == {"name": "DAGSTER_PG_PASSWORD", "valueFrom": launched.outputs["dagster_db_password_value_from"]}
+        if role != "code":  # the services get infra/dagster/ as it is in the repository
+            assert env["DAGSTER_INSTANCE_YAML"] == aws_instance.DAGSTER_YAML.read_text(encoding="utf-8")
+            assert env["DAGSTER_WORKSPACE_YAML"] == aws_instance.WORKSPACE_YAML.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("role", ["webserver", "daemon"])
+def test_a_service_writes_its_instance_files_then_becomes_dagster(launched: Launched, role: str, tmp_path) -> None:
+    """The task definition's own start-up code, run here with this machine's python: it writes
+    dagster.yaml and workspace.yaml into DAGSTER_HOME and execs `python -m <module> <args>`."""
+    (container,) = launched.task_definition(role)["containerDefinitions"]
+    python, flag, code, module = container["command"][:4]
+    env = {**environment(launched.task_definition(role)), "DAGSTER_HOME": str(tmp_path / "home")}
+    done = subprocess.run([sys.executable, flag, code, module, "--help"], env={**os.environ, **env},
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert module in ("dagster_webserver", "dagster._daemon") and "Usage" in done.stdout
+    assert (tmp_path / "home" / "dagster.yaml").read_text() == env["DAGSTER_INSTANCE_YAML"]
+    assert (tmp_path / "home" / "workspace.yaml").read_text() == env["DAGSTER_WORKSPACE_YAML"]
 
 
 def test_the_run_is_a_task_of_the_code_image_with_the_runs_command_and_tags(launched: Launched) -> None:
@@ -170,8 +197,9 @@ def test_the_run_is_a_task_of_the_code_image_with_the_runs_command_and_tags(laun
     assert task["clusterArn"] == run.tags["ecs/cluster"] == launched.daemon_task["clusterArn"]
     assert task["launchType"] == "FARGATE" and task["lastStatus"] == "RUNNING"  # recorded; nothing runs
     (override,) = task["overrides"]["containerOverrides"]
-    assert override["name"] == "run" and override["command"][:3] == ["dagster", "api", "execute_run"]
-    assert deserialize_value(override["command"][3], ExecuteRunArgs).run_id == run.run_id
+    python = launched.task_definition("code")["containerDefinitions"][0]["command"][0]
+    assert override["name"] == "run" and override["command"][:5] == [python, "-m", "dagster", "api", "execute_run"]
+    assert deserialize_value(override["command"][5], ExecuteRunArgs).run_id == run.run_id
     assert {tag["key"]: tag["value"] for tag in task["tags"]} == {
         "dagster/run_id": run.run_id, "dagster/job_name": "cleaning_job", "dagster/partition": PARTITION}  # fmt: skip
     # The daemon's network: one of its subnets, its security group (the launcher reads its own task).

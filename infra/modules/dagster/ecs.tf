@@ -98,9 +98,27 @@ resource "aws_service_discovery_service" "webserver" {
 # --- task definitions -----------------------------------------------------------------------------
 
 locals {
+  # The images need no shell (the project's have none) and no copy of infra/dagster/: the webserver
+  # and the daemon start with a few lines of Python that write the instance and workspace files
+  # Terraform hands them (DAGSTER_INSTANCE_YAML, DAGSTER_WORKSPACE_YAML: no secret in either) into
+  # DAGSTER_HOME on the task's scratch volume, then become `python -m <module> <args>`. A change to
+  # infra/dagster/ reaches the services with an apply.
+  dagster_home = "/tmp/dagster_home"
+  with_dagster_home = [var.image_python, "-c", join(";", [
+    "import os,sys",
+    "home=os.environ['DAGSTER_HOME']",
+    "os.makedirs(home,exist_ok=True)",
+    "[open(os.path.join(home,name),'w').write(os.environ[source]) for name,source in (('dagster.yaml','DAGSTER_INSTANCE_YAML'),('workspace.yaml','DAGSTER_WORKSPACE_YAML'))]",
+    "os.execv(sys.executable,[sys.executable,'-m',*sys.argv[1:]])",
+  ])]
+  instance_files = {
+    DAGSTER_HOME           = local.dagster_home
+    DAGSTER_INSTANCE_YAML  = var.instance_yaml
+    DAGSTER_WORKSPACE_YAML = var.workspace_yaml
+  }
+
   # Each service's health check first connects to Postgres with the password the task started
   # with: after RDS rotates it, the task turns unhealthy and ECS starts one with the new password.
-  # The images may have no shell (distroless), so the checks are Python, run directly.
   db_ping = join(";", [
     "import os,psycopg2",
     "e=os.environ",
@@ -112,10 +130,10 @@ locals {
       image         = var.services_image_uri
       repository    = "services"
       task_role_arn = aws_iam_role.webserver.arn
-      command       = ["dagster-webserver", "--host", "0.0.0.0", "--port", tostring(local.webserver_port), "--workspace", "${var.dagster_home}/workspace.yaml"]
-      environment   = merge(local.instance_env, { DAGSTER_HOME = var.dagster_home })
+      command       = concat(local.with_dagster_home, ["dagster_webserver", "--host", "0.0.0.0", "--port", tostring(local.webserver_port), "--workspace", "${local.dagster_home}/workspace.yaml"])
+      environment   = merge(local.instance_env, local.instance_files)
       port          = local.webserver_port
-      health_check  = ["CMD", "python3", "-c", "${local.db_ping};import urllib.request;urllib.request.urlopen('http://127.0.0.1:${local.webserver_port}/server_info',timeout=5)"]
+      health_check  = ["CMD", var.image_python, "-c", "${local.db_ping};import urllib.request;urllib.request.urlopen('http://127.0.0.1:${local.webserver_port}/server_info',timeout=5)"]
       read_only     = false # ECS Exec's agent writes to the container's root filesystem
       registry      = aws_service_discovery_service.webserver.arn
     }
@@ -123,11 +141,11 @@ locals {
       image         = var.services_image_uri
       repository    = "services"
       task_role_arn = aws_iam_role.daemon.arn
-      command       = ["dagster-daemon", "run", "--workspace", "${var.dagster_home}/workspace.yaml"]
+      command       = concat(local.with_dagster_home, ["dagster._daemon", "run", "--workspace", "${local.dagster_home}/workspace.yaml"])
       # The run launcher copies the platform's environment from here into every run's task.
-      environment  = merge(local.instance_env, var.platform_environment, { DAGSTER_HOME = var.dagster_home })
+      environment  = merge(local.instance_env, var.platform_environment, local.instance_files)
       port         = null
-      health_check = ["CMD", "dagster-daemon", "liveness-check"]
+      health_check = ["CMD", var.image_python, "-m", "dagster._daemon", "liveness-check"]
       read_only    = true
       registry     = null
     }
@@ -135,11 +153,13 @@ locals {
       image         = var.code_image_uri
       repository    = "code"
       task_role_arn = var.orchestration_role_arn
-      command       = ["dagster", "code-server", "start", "--host", "0.0.0.0", "--port", tostring(local.code_server_port), "--module-name", var.code_module, "--location-name", var.code_location_name]
+      # --use-python-environment-entry-point: each run's command starts with this python too.
+      command = [var.image_python, "-m", "dagster", "code-server", "start", "--host", "0.0.0.0", "--port", tostring(local.code_server_port),
+      "--module-name", var.code_module, "--location-name", var.code_location_name, "--use-python-environment-entry-point"]
       # DAGSTER_CURRENT_IMAGE: the image the run launcher starts every run of this location from.
       environment  = merge(local.instance_env, var.platform_environment, { DAGSTER_CURRENT_IMAGE = var.code_image_uri })
       port         = local.code_server_port
-      health_check = ["CMD", "python3", "-c", "${local.db_ping};import socket;socket.create_connection(('127.0.0.1',${local.code_server_port}),5).close()"]
+      health_check = ["CMD", var.image_python, "-c", "${local.db_ping};import socket;socket.create_connection(('127.0.0.1',${local.code_server_port}),5).close()"]
       read_only    = true
       registry     = aws_service_discovery_service.code.arn
     }

@@ -1,7 +1,9 @@
 # Who talks to whom: the webserver reaches the code server and the database; the daemon and the
 # runs (one group: the run launcher starts runs in the daemon's own network configuration) reach
 # the code server, the database and outside; the code server is reached by those two; the
-# database by all three. Nothing is reachable from the internet.
+# database by all three. Nothing is reachable from the internet, and the webserver (no login)
+# from nowhere unless webserver_ingress_cidrs says so: SSM port forwarding enters through the
+# task's own agent.
 
 resource "aws_security_group" "webserver" {
   name        = "${var.name}-webserver"
@@ -38,7 +40,7 @@ resource "aws_security_group" "db" {
 # --- inbound --------------------------------------------------------------------------------------
 
 resource "aws_vpc_security_group_ingress_rule" "webserver" {
-  for_each = toset(length(var.webserver_ingress_cidrs) > 0 ? var.webserver_ingress_cidrs : [var.vpc_cidr])
+  for_each = toset(var.webserver_ingress_cidrs)
 
   security_group_id = aws_security_group.webserver.id
   description       = "Dagster UI from inside the network"

@@ -12,7 +12,7 @@ variable "name" {
 # --- images ---------------------------------------------------------------------------------------
 
 variable "services_image_uri" {
-  description = "Image of the webserver and the daemon (Dagster, dagster-webserver, dagster-postgres, dagster-aws; no platform code), in this module's services repository, with infra/dagster/dagster.yaml and workspace.yaml in dagster_home."
+  description = "Image of the webserver and the daemon (Dagster, dagster-webserver, dagster-postgres, dagster-aws importable by image_python; no platform code), in this module's services repository."
   type        = string
 
   validation {
@@ -22,7 +22,7 @@ variable "services_image_uri" {
 }
 
 variable "code_image_uri" {
-  description = "The user-code image (this package installed from uv.lock), in this module's code repository: the code location serves it over gRPC and every run is a task of it."
+  description = "The user-code image (this package and its locked dependencies, importable by image_python), in this module's code repository: the code location serves it over gRPC and every run is a task of it."
   type        = string
 
   validation {
@@ -72,15 +72,25 @@ variable "code_module" {
   }
 }
 
-variable "dagster_home" {
-  description = "DAGSTER_HOME in the services image: the directory holding infra/dagster/dagster.yaml and workspace.yaml."
+variable "image_python" {
+  description = "The Python interpreter of both images (Dagster runs as `<python> -m ...`: the images need no console scripts and no shell)."
   type        = string
-  default     = "/opt/dagster/home"
+  default     = "/usr/bin/python3.11"
 
   validation {
-    condition     = startswith(var.dagster_home, "/")
-    error_message = "dagster_home must be an absolute path."
+    condition     = startswith(var.image_python, "/")
+    error_message = "image_python must be an absolute path."
   }
+}
+
+variable "instance_yaml" {
+  description = "Contents of the instance's dagster.yaml (infra/dagster/dagster.yaml): the webserver and the daemon write it into DAGSTER_HOME at start. It must hold no secret: it is part of the task definitions."
+  type        = string
+}
+
+variable "workspace_yaml" {
+  description = "Contents of the workspace file (infra/dagster/workspace.yaml), written beside dagster.yaml."
+  type        = string
 }
 
 variable "platform_environment" {
@@ -145,7 +155,7 @@ variable "vpc_cidr" {
 }
 
 variable "webserver_ingress_cidrs" {
-  description = "Networks allowed to reach the webserver's port directly (a VPN or a peered network). Empty: the VPC only; SSM port forwarding through the webserver task needs no ingress at all."
+  description = "Networks allowed to reach the webserver's port directly (a VPN's or a peered network's CIDR). Empty (the default): none; SSM port forwarding through the webserver task needs no ingress."
   type        = list(string)
   default     = []
 
