@@ -107,29 +107,10 @@ resource "aws_db_instance" "this" {
 
 # --- enhanced monitoring --------------------------------------------------------------------------
 
-data "aws_iam_policy_document" "assume_rds_monitoring" {
-  statement {
-    sid     = "RdsMonitoringAssumeRole"
-    effect  = "Allow"
-    actions = ["sts:AssumeRole"]
-
-    principals {
-      type        = "Service"
-      identifiers = ["monitoring.rds.amazonaws.com"]
-    }
-
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [local.account_id]
-    }
-  }
-}
-
 resource "aws_iam_role" "rds_monitoring" {
   name               = "${var.name}-rds-monitoring"
   description        = "Lets RDS enhanced monitoring publish ${var.name}'s OS metrics"
-  assume_role_policy = data.aws_iam_policy_document.assume_rds_monitoring.json
+  assume_role_policy = data.aws_iam_policy_document.assume["monitoring.rds"].json
 
   tags = var.tags
 }

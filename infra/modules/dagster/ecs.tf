@@ -19,28 +19,10 @@ resource "aws_ecs_cluster" "this" {
 
       log_configuration {
         cloud_watch_encryption_enabled = true
-        cloud_watch_log_group_name     = aws_cloudwatch_log_group.sessions.name
+        cloud_watch_log_group_name     = aws_cloudwatch_log_group.this["ecs-exec-sessions"].name
       }
     }
   }
-
-  tags = var.tags
-}
-
-# One group for the three services and every run (streams webserver/..., daemon/..., code/...,
-# <run family>/...), one for the ECS Exec sessions.
-resource "aws_cloudwatch_log_group" "tasks" {
-  name              = "${local.log_prefix}/tasks"
-  retention_in_days = var.log_retention_days
-  kms_key_id        = aws_kms_key.this.arn
-
-  tags = var.tags
-}
-
-resource "aws_cloudwatch_log_group" "sessions" {
-  name              = "${local.log_prefix}/ecs-exec-sessions"
-  retention_in_days = var.log_retention_days
-  kms_key_id        = aws_kms_key.this.arn
 
   tags = var.tags
 }
@@ -55,28 +37,10 @@ resource "aws_service_discovery_private_dns_namespace" "this" {
   tags = var.tags
 }
 
-resource "aws_service_discovery_service" "code" {
-  name = "code"
+resource "aws_service_discovery_service" "this" {
+  for_each = toset(["code", "webserver"])
 
-  dns_config {
-    namespace_id   = aws_service_discovery_private_dns_namespace.this.id
-    routing_policy = "MULTIVALUE"
-
-    dns_records {
-      ttl  = 10
-      type = "A"
-    }
-  }
-
-  health_check_custom_config {
-    failure_threshold = 1
-  }
-
-  tags = var.tags
-}
-
-resource "aws_service_discovery_service" "webserver" {
-  name = "webserver"
+  name = each.key
 
   dns_config {
     namespace_id   = aws_service_discovery_private_dns_namespace.this.id
@@ -135,7 +99,7 @@ locals {
       port          = local.webserver_port
       health_check  = ["CMD", var.image_python, "-c", "${local.db_ping};import urllib.request;urllib.request.urlopen('http://127.0.0.1:${local.webserver_port}/server_info',timeout=5)"]
       read_only     = false # ECS Exec's agent writes to the container's root filesystem
-      registry      = aws_service_discovery_service.webserver.arn
+      registry      = aws_service_discovery_service.this["webserver"].arn
     }
     daemon = {
       image         = var.services_image_uri
@@ -161,7 +125,7 @@ locals {
       port         = local.code_server_port
       health_check = ["CMD", var.image_python, "-c", "${local.db_ping};import socket;socket.create_connection(('127.0.0.1',${local.code_server_port}),5).close()"]
       read_only    = true
-      registry     = aws_service_discovery_service.code.arn
+      registry     = aws_service_discovery_service.this["code"].arn
     }
   }
 }
@@ -207,7 +171,7 @@ resource "aws_ecs_task_definition" "this" {
       logConfiguration = {
         logDriver = "awslogs"
         options = {
-          awslogs-group         = aws_cloudwatch_log_group.tasks.name
+          awslogs-group         = aws_cloudwatch_log_group.this["tasks"].name
           awslogs-region        = local.region
           awslogs-stream-prefix = each.key
         }

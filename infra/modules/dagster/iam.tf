@@ -11,15 +11,18 @@ locals {
   passable_roles = [var.orchestration_role_arn, aws_iam_role.execution.arn]
 }
 
-data "aws_iam_policy_document" "assume_ecs_tasks" {
+# Who may assume each role of the module: a service of this account only.
+data "aws_iam_policy_document" "assume" {
+  for_each = toset(["ecs-tasks", "vpc-flow-logs", "monitoring.rds"])
+
   statement {
-    sid     = "EcsTasksAssumeRole"
+    sid     = "AssumeRole"
     effect  = "Allow"
     actions = ["sts:AssumeRole"]
 
     principals {
       type        = "Service"
-      identifiers = ["ecs-tasks.amazonaws.com"]
+      identifiers = ["${each.key}.amazonaws.com"]
     }
 
     condition {
@@ -35,7 +38,7 @@ data "aws_iam_policy_document" "assume_ecs_tasks" {
 resource "aws_iam_role" "execution" {
   name               = "${var.name}-execution"
   description        = "Lets ECS start ${var.name}'s tasks: pull their image, write their logs, inject the database password"
-  assume_role_policy = data.aws_iam_policy_document.assume_ecs_tasks.json
+  assume_role_policy = data.aws_iam_policy_document.assume["ecs-tasks"].json
 
   tags = var.tags
 }
@@ -60,7 +63,7 @@ data "aws_iam_policy_document" "execution" {
     sid       = "WriteTaskLogs"
     effect    = "Allow"
     actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-    resources = ["${aws_cloudwatch_log_group.tasks.arn}:*"]
+    resources = ["${aws_cloudwatch_log_group.this["tasks"].arn}:*"]
   }
 
   statement {
@@ -95,12 +98,31 @@ resource "aws_iam_role_policy" "execution" {
 resource "aws_iam_role" "daemon" {
   name               = "${var.name}-daemon"
   description        = "Dagster daemon of ${var.name}: launches, watches and stops the run tasks"
-  assume_role_policy = data.aws_iam_policy_document.assume_ecs_tasks.json
+  assume_role_policy = data.aws_iam_policy_document.assume["ecs-tasks"].json
 
   tags = var.tags
 }
 
+# Describing and stopping the cluster's tasks: what run monitoring (the daemon) and terminating a
+# run (both) do; the daemon also describes its own task, whose network the runs get.
+data "aws_iam_policy_document" "describe_and_stop_tasks" {
+  statement {
+    sid       = "DescribeAndStopTasksInTheCluster"
+    effect    = "Allow"
+    actions   = ["ecs:DescribeTasks", "ecs:StopTask"]
+    resources = [local.cluster_tasks]
+
+    condition {
+      test     = "ArnEquals"
+      variable = "ecs:cluster"
+      values   = [local.cluster_arn]
+    }
+  }
+}
+
 data "aws_iam_policy_document" "daemon" {
+  source_policy_documents = [data.aws_iam_policy_document.describe_and_stop_tasks.json]
+
   # Registering and describing task definitions supports no resource-level scoping.
   statement {
     sid       = "RegisterAndDescribeRunTaskDefinitions"
@@ -114,21 +136,6 @@ data "aws_iam_policy_document" "daemon" {
     effect    = "Allow"
     actions   = ["ecs:RunTask"]
     resources = [local.run_families]
-
-    condition {
-      test     = "ArnEquals"
-      variable = "ecs:cluster"
-      values   = [local.cluster_arn]
-    }
-  }
-
-  # Describe: its own task (the launcher copies its network configuration) and the runs (run
-  # monitoring); stop: run monitoring's timeouts and terminations.
-  statement {
-    sid       = "DescribeAndStopTasksInTheCluster"
-    effect    = "Allow"
-    actions   = ["ecs:DescribeTasks", "ecs:StopTask"]
-    resources = [local.cluster_tasks]
 
     condition {
       test     = "ArnEquals"
@@ -177,7 +184,7 @@ data "aws_iam_policy_document" "daemon" {
     sid       = "ReadRunLogs"
     effect    = "Allow"
     actions   = ["logs:GetLogEvents"]
-    resources = ["${aws_cloudwatch_log_group.tasks.arn}:log-stream:${var.run_task_family_prefix}_*"]
+    resources = ["${aws_cloudwatch_log_group.this["tasks"].arn}:log-stream:${var.run_task_family_prefix}_*"]
   }
 }
 
@@ -192,24 +199,13 @@ resource "aws_iam_role_policy" "daemon" {
 resource "aws_iam_role" "webserver" {
   name               = "${var.name}-webserver"
   description        = "Dagster webserver of ${var.name}: stops runs, reads step logs, serves SSM port forwarding"
-  assume_role_policy = data.aws_iam_policy_document.assume_ecs_tasks.json
+  assume_role_policy = data.aws_iam_policy_document.assume["ecs-tasks"].json
 
   tags = var.tags
 }
 
 data "aws_iam_policy_document" "webserver" {
-  statement {
-    sid       = "TerminateRuns"
-    effect    = "Allow"
-    actions   = ["ecs:DescribeTasks", "ecs:StopTask"]
-    resources = [local.cluster_tasks]
-
-    condition {
-      test     = "ArnEquals"
-      variable = "ecs:cluster"
-      values   = [local.cluster_arn]
-    }
-  }
+  source_policy_documents = [data.aws_iam_policy_document.describe_and_stop_tasks.json]
 
   statement {
     sid       = "ReadStepLogs"
@@ -268,7 +264,7 @@ data "aws_iam_policy_document" "webserver" {
     sid       = "EcsExecSessionLogs"
     effect    = "Allow"
     actions   = ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"]
-    resources = ["${aws_cloudwatch_log_group.sessions.arn}:*"]
+    resources = ["${aws_cloudwatch_log_group.this["ecs-exec-sessions"].arn}:*"]
   }
 
   # The agent checks that the session log group exists; DescribeLogGroups is not resource-scoped.

@@ -44,15 +44,15 @@ locals {
     DAGSTER_COMPUTE_LOGS_BUCKET    = var.artifacts_bucket
     DAGSTER_RUN_TASK_ROLE_ARN      = var.orchestration_role_arn
     DAGSTER_RUN_EXECUTION_ROLE_ARN = aws_iam_role.execution.arn
-    DAGSTER_RUN_LOG_GROUP          = aws_cloudwatch_log_group.tasks.name
+    DAGSTER_RUN_LOG_GROUP          = aws_cloudwatch_log_group.this["tasks"].name
     DAGSTER_RUN_TASK_FAMILY_PREFIX = var.run_task_family_prefix
     DAGSTER_CODE_SERVER_HOST       = local.code_server_host
     DAGSTER_CODE_SERVER_PORT       = tostring(local.code_server_port)
     DAGSTER_CODE_LOCATION_NAME     = var.code_location_name
   }
 
-  code_server_host       = "${aws_service_discovery_service.code.name}.${aws_service_discovery_private_dns_namespace.this.name}"
-  webserver_host         = "${aws_service_discovery_service.webserver.name}.${aws_service_discovery_private_dns_namespace.this.name}"
+  code_server_host       = "${aws_service_discovery_service.this["code"].name}.${aws_service_discovery_private_dns_namespace.this.name}"
+  webserver_host         = "${aws_service_discovery_service.this["webserver"].name}.${aws_service_discovery_private_dns_namespace.this.name}"
   db_secret_arn          = aws_db_instance.this.master_user_secret[0].secret_arn
   db_password_value_from = "${local.db_secret_arn}:password::"
 }
@@ -105,6 +105,19 @@ resource "aws_kms_key" "this" {
 resource "aws_kms_alias" "this" {
   name          = "alias/${var.name}"
   target_key_id = aws_kms_key.this.key_id
+}
+
+# --- logs: the services and every run (streams webserver/..., daemon/..., code/..., <run
+# family>/...), the ECS Exec sessions, the VPC's rejected traffic ---------------------------------
+
+resource "aws_cloudwatch_log_group" "this" {
+  for_each = toset(["tasks", "ecs-exec-sessions", "vpc-flow-logs"])
+
+  name              = "${local.log_prefix}/${each.key}"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = aws_kms_key.this.arn
+
+  tags = var.tags
 }
 
 # --- images ---------------------------------------------------------------------------------------

@@ -113,43 +113,16 @@ resource "aws_flow_log" "this" {
   vpc_id               = aws_vpc.this.id
   traffic_type         = "REJECT" # what the security groups turned away: the useful part, at a fraction of ALL's volume
   log_destination_type = "cloud-watch-logs"
-  log_destination      = aws_cloudwatch_log_group.flow_logs.arn
+  log_destination      = aws_cloudwatch_log_group.this["vpc-flow-logs"].arn
   iam_role_arn         = aws_iam_role.flow_logs.arn
 
   tags = var.tags
 }
 
-resource "aws_cloudwatch_log_group" "flow_logs" {
-  name              = "${local.log_prefix}/vpc-flow-logs"
-  retention_in_days = var.log_retention_days
-  kms_key_id        = aws_kms_key.this.arn
-
-  tags = var.tags
-}
-
-data "aws_iam_policy_document" "assume_flow_logs" {
-  statement {
-    sid     = "VpcFlowLogsAssumeRole"
-    effect  = "Allow"
-    actions = ["sts:AssumeRole"]
-
-    principals {
-      type        = "Service"
-      identifiers = ["vpc-flow-logs.amazonaws.com"]
-    }
-
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [local.account_id]
-    }
-  }
-}
-
 resource "aws_iam_role" "flow_logs" {
   name               = "${var.name}-flow-logs"
   description        = "Lets VPC Flow Logs write ${var.name}'s rejected traffic to its log group"
-  assume_role_policy = data.aws_iam_policy_document.assume_flow_logs.json
+  assume_role_policy = data.aws_iam_policy_document.assume["vpc-flow-logs"].json
 
   tags = var.tags
 }
@@ -159,7 +132,7 @@ data "aws_iam_policy_document" "flow_logs" {
     sid       = "WriteFlowLogs"
     effect    = "Allow"
     actions   = ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"]
-    resources = ["${aws_cloudwatch_log_group.flow_logs.arn}:*"]
+    resources = ["${aws_cloudwatch_log_group.this["vpc-flow-logs"].arn}:*"]
   }
 }
 
