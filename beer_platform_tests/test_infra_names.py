@@ -231,10 +231,12 @@ def test_the_streams_retention_outlasts_two_intervals_of_the_ingestion_schedule(
 def test_the_stream_mode_is_a_variable_provisioned_or_on_demand(variables_doc: dict) -> None:
     mode = infra.blocks(variables_doc, "variable")["stream_mode"]
     assert mode["default"] == "PROVISIONED" and "ON_DEMAND" in str(mode["validation"])
-    [stream] = [body for doc in infra.module_dir_docs(MODULES_DIR / "ingestion")
-                for (rtype, _), body in infra.labelled_resources(doc).items() if rtype == "aws_kinesis_stream"]  # fmt: skip
-    assert stream["stream_mode_details"][0]["stream_mode"] == "${var.stream_mode}"
-    assert "var.stream_mode" in str(stream["shard_count"])  # no shard count ON_DEMAND
+    streams = [body for doc in infra.module_dir_docs(MODULES_DIR / "ingestion")
+               for (rtype, _), body in infra.labelled_resources(doc).items() if rtype == "aws_kinesis_stream"]  # fmt: skip
+    assert len(streams) == 2  # the catalogue's and the prediction log's
+    for stream in streams:
+        assert stream["stream_mode_details"][0]["stream_mode"] == "${var.stream_mode}"
+        assert "var.stream_mode" in str(stream["shard_count"])  # no shard count ON_DEMAND
 
 
 # --- the `aws` Dagster instance (infra/dagster/) and modules/dagster -----------------------------
@@ -279,3 +281,14 @@ def test_the_run_launcher_copies_what_a_run_needs_and_never_the_password() -> No
 def test_the_names_the_tasks_get_are_resource_names(variables_doc: dict) -> None:
     names = _locals(infra.load(MAIN_TF))["resource_names"]
     assert names == {field: f"${{var.{field}}}" for field in infra.expected_names(DEFAULT_NAMES)}
+
+
+def test_the_lambda_log_subscription_delivers_exactly_the_prediction_lines() -> None:
+    """The filter pattern matches the key the Lambda prints its prediction records under."""
+    from beer_platform.stream.records import PREDICTION_LOG_KEY
+
+    serving = infra.load(MODULES_DIR / "serving" / "main.tf")
+    (subscription,) = [r["aws_cloudwatch_log_subscription_filter"]["predictions"] for r in serving["resource"]
+                       if "aws_cloudwatch_log_subscription_filter" in r]  # fmt: skip
+    assert subscription["filter_pattern"] in (f'"{PREDICTION_LOG_KEY}"', f'\\"{PREDICTION_LOG_KEY}\\"')
+    assert subscription["destination_arn"] == "${var.predictions_stream_arn}"

@@ -5,10 +5,11 @@
 module "ingestion" {
   source = "./modules/ingestion"
 
-  stream_name     = var.stream
-  stream_shards   = var.stream_shards
-  stream_mode     = var.stream_mode
-  retention_hours = var.stream_retention_hours
+  stream_name             = var.stream
+  predictions_stream_name = var.predictions_stream
+  stream_shards           = var.stream_shards
+  stream_mode             = var.stream_mode
+  retention_hours         = var.stream_retention_hours
 }
 
 module "lake" {
@@ -49,6 +50,8 @@ module "serving" {
   reserved_concurrency    = var.lambda_reserved_concurrency
   log_retention_days      = var.lambda_log_retention_days
   force_delete_repository = var.force_destroy
+  predictions_stream_arn  = module.ingestion.predictions_stream_arn
+  stream_kms_key_arn      = module.ingestion.kms_key_arn
 }
 
 module "orchestration" {
@@ -56,7 +59,7 @@ module "orchestration" {
 
   role_name             = var.orchestration_role_name
   assume_role_principal = var.orchestration_assume_role_principal
-  stream_arn            = module.ingestion.stream_arn
+  stream_arns           = [module.ingestion.stream_arn, module.ingestion.predictions_stream_arn]
   raw_bucket_arn        = module.lake.raw_bucket_arn
   cleaned_bucket_arn    = module.lake.cleaned_bucket_arn
   artifacts_bucket_arn  = module.lake.artifacts_bucket_arn
@@ -71,18 +74,19 @@ module "orchestration" {
 # code location and every run on ECS have no outputs.json): the same values as the name outputs.
 locals {
   resource_names = {
-    raw_bucket           = var.raw_bucket
-    cleaned_bucket       = var.cleaned_bucket
-    artifacts_bucket     = var.artifacts_bucket
-    stream               = var.stream
-    stream_shards        = var.stream_shards
-    glue_database        = var.glue_database
-    athena_workgroup     = var.athena_workgroup
-    ecr_repository       = var.ecr_repository
-    lambda_function      = var.lambda_function
-    lambda_alias         = var.lambda_alias
-    lambda_role          = var.lambda_role
-    region               = var.region
+    raw_bucket         = var.raw_bucket
+    cleaned_bucket     = var.cleaned_bucket
+    artifacts_bucket   = var.artifacts_bucket
+    stream             = var.stream
+    stream_shards      = var.stream_shards
+    predictions_stream = var.predictions_stream
+    glue_database      = var.glue_database
+    athena_workgroup   = var.athena_workgroup
+    ecr_repository     = var.ecr_repository
+    lambda_function    = var.lambda_function
+    lambda_alias       = var.lambda_alias
+    lambda_role        = var.lambda_role
+    region             = var.region
   }
 }
 

@@ -23,6 +23,11 @@ output "stream" {
   value       = module.ingestion.stream_name
 }
 
+output "predictions_stream" {
+  description = "Name of the prediction log's Kinesis stream."
+  value       = module.ingestion.predictions_stream_name
+}
+
 output "stream_shards" {
   description = "Shard count of the Kinesis stream."
   value       = module.ingestion.stream_shards
@@ -73,6 +78,11 @@ output "region" {
 output "stream_arn" {
   description = "ARN of the Kinesis stream."
   value       = module.ingestion.stream_arn
+}
+
+output "predictions_stream_arn" {
+  description = "ARN of the prediction log's Kinesis stream."
+  value       = module.ingestion.predictions_stream_arn
 }
 
 output "raw_bucket_arn" {

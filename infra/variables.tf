@@ -47,6 +47,17 @@ variable "stream" {
   }
 }
 
+variable "predictions_stream" {
+  description = "Kinesis data stream receiving the served model's prediction records (model server and Lambda log subscription)."
+  type        = string
+  default     = "beer-platform-predictions"
+
+  validation {
+    condition     = can(regex("^[a-zA-Z0-9_.-]{1,128}$", var.predictions_stream))
+    error_message = "predictions_stream must be 1-128 characters of [a-zA-Z0-9_.-]."
+  }
+}
+
 variable "stream_shards" {
   description = "Shard count of the Kinesis stream when stream_mode is PROVISIONED (ON_DEMAND scales itself)."
   type        = number

@@ -1,5 +1,7 @@
-# Ingestion: the Kinesis data stream the platform's ingestion job writes beer events to, and
-# lands into the raw bucket itself (so no Firehose is needed).
+# Ingestion: the Kinesis data streams the platform lands into the raw bucket itself (so no
+# Firehose is needed): the catalogue's (the ingestion job writes beer events to it) and the
+# served model's prediction log (the model server writes to it; the Lambda's log group is
+# subscribed to it, see the serving module).
 
 data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
@@ -56,6 +58,27 @@ resource "aws_kinesis_stream" "this" {
     "ReadProvisionedThroughputExceeded",
     "WriteProvisionedThroughputExceeded",
     "IteratorAgeMilliseconds",
+  ]
+
+  tags = var.tags
+}
+
+resource "aws_kinesis_stream" "predictions" {
+  name             = var.predictions_stream_name
+  shard_count      = var.stream_mode == "PROVISIONED" ? var.stream_shards : null
+  retention_period = var.retention_hours
+
+  stream_mode_details {
+    stream_mode = var.stream_mode
+  }
+
+  encryption_type = "KMS"
+  kms_key_id      = aws_kms_key.stream.arn
+
+  shard_level_metrics = [
+    "IncomingRecords",
+    "IteratorAgeMilliseconds",
+    "WriteProvisionedThroughputExceeded",
   ]
 
   tags = var.tags

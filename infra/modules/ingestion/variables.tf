@@ -8,6 +8,16 @@ variable "stream_name" {
   }
 }
 
+variable "predictions_stream_name" {
+  description = "Name of the Kinesis data stream the served model's prediction records go to."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-zA-Z0-9_.-]{1,128}$", var.predictions_stream_name))
+    error_message = "predictions_stream_name must be 1-128 characters of [a-zA-Z0-9_.-]."
+  }
+}
+
 variable "stream_shards" {
   description = "Number of shards of a PROVISIONED stream (each: 1 MB/s or 1000 records/s in); unused ON_DEMAND."
   type        = number

@@ -55,7 +55,7 @@ data "aws_iam_policy_document" "platform" {
       "kinesis:DescribeStreamSummary",
       "kinesis:ListShards",
     ]
-    resources = [var.stream_arn]
+    resources = var.stream_arns
   }
 
   statement {

@@ -26,9 +26,9 @@ variable "assume_role_principal" {
   }
 }
 
-variable "stream_arn" {
-  description = "ARN of the Kinesis stream (put and get)."
-  type        = string
+variable "stream_arns" {
+  description = "ARNs of the Kinesis streams (put and get): the catalogue's and the prediction log's."
+  type        = list(string)
 }
 
 variable "raw_bucket_arn" {

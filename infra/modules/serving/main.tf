@@ -1,6 +1,6 @@
 # Serving: the IBU model (a BentoML service wrapped for Lambda) as a container-image Lambda
 # function, its ECR repository, a `live` alias with an IAM-authenticated Function URL, and its
-# log group.
+# log group, whose prediction lines a subscription filter delivers to the predictions stream.
 #
 # Terraform creates the function from var.image_uri once; afterwards the platform's deploy job
 # pushes new images and moves the alias (update-function-code, publish-version, update-alias),
@@ -252,4 +252,59 @@ resource "aws_lambda_function_url" "live" {
   qualifier          = aws_lambda_alias.live.name
   authorization_type = "AWS_IAM"
   invoke_mode        = "BUFFERED"
+}
+
+# --- the prediction log: the function's prediction lines to the predictions stream ----------
+
+data "aws_iam_policy_document" "assume_logs" {
+  statement {
+    effect  = "Allow"
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["logs.amazonaws.com"]
+    }
+    condition {
+      test     = "StringLike"
+      variable = "aws:SourceArn"
+      values   = ["${local.log_group_arn}:*"]
+    }
+  }
+}
+
+resource "aws_iam_role" "log_delivery" {
+  name               = "${var.lambda_function}-prediction-log"
+  assume_role_policy = data.aws_iam_policy_document.assume_logs.json
+  tags               = var.tags
+}
+
+data "aws_iam_policy_document" "log_delivery" {
+  statement {
+    effect    = "Allow"
+    actions   = ["kinesis:PutRecord"]
+    resources = [var.predictions_stream_arn]
+  }
+  statement {
+    effect    = "Allow"
+    actions   = ["kms:GenerateDataKey"]
+    resources = [var.stream_kms_key_arn]
+  }
+}
+
+resource "aws_iam_role_policy" "log_delivery" {
+  name   = "put-prediction-lines"
+  role   = aws_iam_role.log_delivery.id
+  policy = data.aws_iam_policy_document.log_delivery.json
+}
+
+# Only the lines carrying a prediction record (PREDICTION_LOG_KEY in beer_platform/stream/records.py;
+# a test keeps the two equal): START/END/REPORT and other output stay in the log group.
+resource "aws_cloudwatch_log_subscription_filter" "predictions" {
+  name            = "predictions"
+  log_group_name  = aws_cloudwatch_log_group.this.name
+  filter_pattern  = "\"beer_platform_prediction\""
+  destination_arn = var.predictions_stream_arn
+  role_arn        = aws_iam_role.log_delivery.arn
+
+  depends_on = [aws_iam_role_policy.log_delivery]
 }

@@ -114,6 +114,16 @@ variable "log_retention_days" {
   }
 }
 
+variable "predictions_stream_arn" {
+  description = "ARN of the Kinesis stream the function's prediction log lines are delivered to."
+  type        = string
+}
+
+variable "stream_kms_key_arn" {
+  description = "ARN of the KMS key encrypting the predictions stream (the log delivery role encrypts with it)."
+  type        = string
+}
+
 variable "force_delete_repository" {
   description = "Allow terraform destroy to delete the ECR repository while it still holds images."
   type        = bool
