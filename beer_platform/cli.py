@@ -97,9 +97,9 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _clean(args: argparse.Namespace) -> int:
-    """Re-clean ingestion days from the raw zone (a backfill), then republish what is below."""
+    """Re-clean days from the raw zones (a backfill), then republish what is below."""
     settings = _connected_settings()
-    from beer_platform.assets.lake import INGESTION_DAYS
+    from beer_platform.assets.lake import ZONES
     from beer_platform.aws.clients import AwsClients
     from beer_platform.definitions import build_definitions
     from beer_platform.runner import backfill, dagster_instance
@@ -107,13 +107,22 @@ def _clean(args: argparse.Namespace) -> int:
 
     instance, days = dagster_instance(), sorted(set(args.days))
     s3 = AwsClients.from_settings(settings).client("s3")
-    new = [day for day in days if not instance.has_dynamic_partition(INGESTION_DAYS.name, day)]
-    if unlanded := [day for day in new if not raw_parts_of(s3, settings.names.raw_bucket, day)]:
-        landed = ", ".join(instance.get_dynamic_partitions(INGESTION_DAYS.name)) or "none yet"
-        raise CommandError(f"nothing was landed on {', '.join(unlanded)} (YYYY-MM-DD; landed days: {landed})")
-    instance.add_dynamic_partitions(INGESTION_DAYS.name, new)  # landed before its partition was known
+
+    def landed(zone, day: str) -> bool:
+        return instance.has_dynamic_partition(zone.days.name, day) or bool(
+            raw_parts_of(s3, settings.names.raw_bucket, day, zone.source.zone))  # fmt: skip
+
+    cleanings = [(zone, day) for day in days for zone in ZONES.values() if landed(zone, day)]
+    if unlanded := [day for day in days if day not in {day for _, day in cleanings}]:
+        known = sorted({d for zone in ZONES.values() for d in instance.get_dynamic_partitions(zone.days.name)})
+        raise CommandError(f"nothing was landed on {', '.join(unlanded)} (YYYY-MM-DD; landed days: "
+                           f"{', '.join(known) or 'none yet'})")  # fmt: skip
+    for zone, day in cleanings:
+        if not instance.has_dynamic_partition(zone.days.name, day):
+            instance.add_dynamic_partitions(zone.days.name, [day])  # landed before its partition was known
     defs = build_definitions(settings)
-    outcome = backfill(defs, instance, days, echo=lambda line: print(line, flush=True))
+    outcome = backfill(defs, instance, [(zone.cleaning_job, day) for zone, day in cleanings],
+                       echo=lambda line: print(line, flush=True))  # fmt: skip
     _print_summary(outcome, defs, settings)
     return 0 if outcome.success else 1
 
@@ -313,7 +322,7 @@ def build_parser() -> argparse.ArgumentParser:
     ports(run_p)
     run_p.set_defaults(func=_run)
 
-    clean_p = sub.add_parser("clean", help="re-clean ingestion days from the raw zone (a backfill), then republish")
+    clean_p = sub.add_parser("clean", help="re-clean days from the raw zones (a backfill), then republish")
     clean_p.add_argument("days", nargs="+", metavar="YYYY-MM-DD")
     clean_p.set_defaults(func=_clean)
 

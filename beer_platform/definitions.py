@@ -7,13 +7,13 @@ from __future__ import annotations
 from dagster import Definitions, load_asset_checks_from_modules, load_assets_from_modules
 
 from beer_platform import automation
-from beer_platform.assets import catalog, ingestion, lake, ml, serving
+from beer_platform.assets import catalog, ingestion, lake, ml, monitoring, serving
 from beer_platform.lake.declaration import Table
 from beer_platform.lake.tables import TABLES
 from beer_platform.resources import build_resources
 from beer_platform.settings import Settings, load_settings
 
-FIXED = [ingestion, ml, serving]  # the groups whose assets do not depend on the declared tables
+FIXED = [ingestion, ml, serving, monitoring]  # the groups whose assets do not depend on the declared tables
 
 
 def build_definitions(settings: Settings, tables: tuple[Table, ...] = TABLES, **resource_overrides) -> Definitions:

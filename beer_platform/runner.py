@@ -61,29 +61,34 @@ class RunOutcome:
 
 
 def run_platform(defs: Definitions, instance: DagsterInstance, echo: Callable[[str], None] = print) -> RunOutcome:
-    """Land, clean each day the landing touched, publish: three kinds of runs, one outcome."""
+    """Land, clean each day of each raw zone the landing touched, publish: one outcome."""
+    from beer_platform.assets.lake import ZONES
     from beer_platform.automation import days_touched
 
     started = time.perf_counter()
     runs = [materialize(defs, instance, "landing_job", echo)]
     if runs[-1].success:
-        landing = instance.get_latest_materialization_event(AssetKey("raw_beers"))
-        touched = days_touched(landing) if landing is not None and landing.run_id == runs[-1].run_id else []
-        runs += _clean_then_publish(defs, instance, touched, echo)
+        cleanings = []
+        for zone in ZONES.values():
+            landing = instance.get_latest_materialization_event(AssetKey(zone.landing))
+            touched = days_touched(landing) if landing is not None and landing.run_id == runs[-1].run_id else []
+            cleanings += [(zone.cleaning_job, day) for day in touched]
+        runs += _clean_then_publish(defs, instance, cleanings, echo)
     return _combined(runs, started)
 
 
-def backfill(defs: Definitions, instance: DagsterInstance, days: list[str], echo: Callable[[str], None] = print
-             ) -> RunOutcome:  # fmt: skip
-    """`beer-platform clean DAY...`: each day cleaned again from the raw zone, then what is below."""
+def backfill(defs: Definitions, instance: DagsterInstance, cleanings: list[tuple[str, str]],
+             echo: Callable[[str], None] = print) -> RunOutcome:  # fmt: skip
+    """`beer-platform clean DAY...`: each (cleaning job, day) cleaned again from its raw zone, then what is below."""
     started = time.perf_counter()
-    return _combined(_clean_then_publish(defs, instance, days, echo), started)
+    return _combined(_clean_then_publish(defs, instance, cleanings, echo), started)
 
 
-def _clean_then_publish(defs: Definitions, instance: DagsterInstance, days: list[str], echo) -> list[RunOutcome]:
+def _clean_then_publish(defs: Definitions, instance: DagsterInstance, cleanings: list[tuple[str, str]], echo
+                        ) -> list[RunOutcome]:  # fmt: skip
     runs: list[RunOutcome] = []
-    for day in days:
-        runs.append(materialize(defs, instance, "cleaning_job", echo, partition_key=day))
+    for job, day in cleanings:
+        runs.append(materialize(defs, instance, job, echo, partition_key=day))
         if not runs[-1].success:
             return runs
     runs.append(materialize(defs, instance, "publishing_job", echo))

@@ -74,8 +74,13 @@ def latest_model_info() -> dict[str, Any] | None:
     `stored_metrics` reads each model's metrics from it: what a candidate of the same name must
     not exceed by more than 5% in CV MAE (`training.gate.judge_models`).
     """
+    return model_info(f"{MODEL_NAME}:latest")
+
+
+def model_info(tag: str) -> dict[str, Any] | None:
+    """`latest_model_info` of the stored model `tag`, or None if the store does not hold it."""
     try:
-        model = bentoml.models.get(f"{MODEL_NAME}:latest")
+        model = bentoml.models.get(tag)
     except NotFound:
         return None
     return {

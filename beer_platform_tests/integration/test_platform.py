@@ -180,7 +180,7 @@ def test_a_day_cleaned_again_is_rebuilt_from_the_raw_zone_and_served_the_same(fi
     assert len(keys) == 3
     for key in keys:  # lost, or cleaned with a bug since fixed
         s3.delete_object(Bucket=names.cleaned_bucket, Key=key)
-    outcome = backfill(defs, instance, [day], echo=lambda line: None)
+    outcome = backfill(defs, instance, [("cleaning_job", day)], echo=lambda line: None)
     assert outcome.success, outcome.error
     assert {f"{asset}[{day}]" for asset in (table.cleaned_asset for table in CATALOGUE_TABLES)} <= set(outcome.assets)  # every table of the day, rebuilt
     assert all(s3_ops.head_metadata(s3, names.cleaned_bucket, key) is not None for key in keys)
