@@ -83,10 +83,12 @@ def definitions(tables: tuple[Table, ...] = TABLES) -> Definitions:
     the days each landing touched."""
     groups = by_zone(tables)
     cleaning_jobs = {zone: define_asset_job(
-        zone.cleaning_job, selection=AssetSelection.assets(*(table.cleaned_asset for table in group)),
-        partitions_def=zone.days, description=f"Clean one day of the raw zone {zone.source.zone}/.",
+        zone.cleaning_job, selection=AssetSelection.assets(*(table.cleaned_asset for table in group), *zone.follows),
+        partitions_def=zone.days, description=f"Clean one day of the raw zone {zone.source.zone}/"
+        + (f", then {', '.join(zone.follows)}." if zone.follows else "."),
     ) for zone, group in groups.items()}  # fmt: skip
-    cleaning = AssetSelection.assets(*(table.cleaned_asset for table in tables))
+    cleaning = AssetSelection.assets(*(table.cleaned_asset for table in tables),
+                                     *(name for zone in groups for name in zone.follows))  # fmt: skip
     # `beer-platform run` (make run): the landings, each day they touched, then everything below.
     landing_job = define_asset_job("landing_job", selection=LANDING, description="Publish, then land.")
     publishing_job = define_asset_job(

@@ -27,7 +27,8 @@ SOURCE_ROOT = Path(__file__).resolve().parents[1]
 # moto accepts any credentials; fixed ones keep a user's real AWS credentials away from it.
 LOCAL_CREDENTIALS = ("test", "test")
 STACK_FILE = "stack.json"  # in the stack dir: the running local stack's endpoints
-# `aws`: the names as JSON, where there is no outputs.json (the ECS tasks of infra/modules/dagster)
+# The names as JSON over the defaults: in `aws` where there is no outputs.json (the ECS tasks of
+# infra/modules/dagster), locally for a process on resources of its own (a test's)
 NAMES_ENV = "BEER_PLATFORM_NAMES"
 
 
@@ -74,7 +75,7 @@ def load_settings(environ: Mapping[str, str] = os.environ) -> Settings:
         state = read_stack_file(stack_dir(environ)) or {}
         return Settings(
             env="local",
-            names=DEFAULT_NAMES,
+            names=_names_json(environ) or DEFAULT_NAMES,
             punkapi_base_url=environ.get("PUNKAPI_BASE_URL")
             or state.get("punkapi_base_url")
             or f"http://127.0.0.1:{DEFAULT_PUNKAPI_PORT}/v2",
@@ -101,14 +102,21 @@ def load_settings(environ: Mapping[str, str] = os.environ) -> Settings:
     raise SettingsError(f"BEER_PLATFORM_ENV must be 'local' or 'aws', not {env!r}")
 
 
+def _names_json(environ: Mapping[str, str]) -> ResourceNames | None:
+    """BEER_PLATFORM_NAMES (JSON) over the defaults, or None when unset."""
+    if NAMES_ENV not in environ:
+        return None
+    try:
+        return DEFAULT_NAMES.with_terraform_outputs(json.loads(environ[NAMES_ENV]))
+    except (json.JSONDecodeError, AttributeError, TypeError) as err:
+        raise SettingsError(f"{NAMES_ENV} must be a JSON object of resource names: {err}") from err
+
+
 def _aws_names(environ: Mapping[str, str]) -> ResourceNames:
     """BEER_PLATFORM_NAMES if set, else `terraform output -json` at BEER_PLATFORM_TF_OUTPUTS
     (default infra/outputs.json), else the defaults."""
-    if NAMES_ENV in environ:
-        try:
-            return DEFAULT_NAMES.with_terraform_outputs(json.loads(environ[NAMES_ENV]))
-        except (json.JSONDecodeError, AttributeError, TypeError) as err:
-            raise SettingsError(f"{NAMES_ENV} must be a JSON object of resource names: {err}") from err
+    if (names := _names_json(environ)) is not None:
+        return names
     outputs_path = Path(environ.get("BEER_PLATFORM_TF_OUTPUTS", project_dir() / "infra" / "outputs.json"))
     if outputs_path.exists():
         return DEFAULT_NAMES.with_terraform_outputs(json.loads(outputs_path.read_text()))

@@ -84,7 +84,7 @@ def own_settings(settings: Settings) -> Settings:
     names = dataclasses.replace(
         DEFAULT_NAMES,
         raw_bucket=f"t{uid}-raw", cleaned_bucket=f"t{uid}-cleaned", artifacts_bucket=f"t{uid}-artifacts",
-        stream=f"t{uid}-events", glue_database=f"t{uid}", athena_workgroup=f"t{uid}",
+        stream=f"t{uid}-events", predictions_stream=f"t{uid}-predictions", glue_database=f"t{uid}", athena_workgroup=f"t{uid}",
         ecr_repository=f"t{uid}-ibu-model", lambda_function=f"t{uid}-ibu-model", lambda_role=f"t{uid}-ibu-model",
     )  # fmt: skip
     provision(settings.aws_endpoint_url, names)

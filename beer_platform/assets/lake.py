@@ -50,13 +50,15 @@ class Zone:
     cleaning_job: str  # cleans one of its days
     sensor: str  # requests the cleaning of the days a landing touched
     what: str  # what its records are, for descriptions
+    follows: tuple[str, ...] = ()  # assets of the same days its cleaning job builds after the tables
 
 
 ZONES = {zone.source.zone: zone for zone in (
     Zone(CATALOGUE, "raw_beers", "stream", INGESTION_DAYS, AssetKey("beer_events"), "cleaning_job", "landed_days",
          "the catalogue's records"),
     Zone(PREDICTION_LOG, "raw_predictions", "predictions_stream", PREDICTION_DAYS, served_predictions.key,
-         "prediction_cleaning_job", "landed_prediction_days", "the served model's prediction records"),
+         "prediction_cleaning_job", "landed_prediction_days", "the served model's prediction records",
+         follows=("ibu_model_monitoring",)),
 )}  # fmt: skip
 
 

@@ -13,7 +13,7 @@ from dagster import (
     MetadataValue,
 )
 
-from beer_platform.assets.common import EAGER, platform_asset
+from beer_platform.assets.common import platform_asset
 from beer_platform.assets.lake import PREDICTION_DAYS
 from beer_platform.lake.tables import BEERS, PREDICTIONS
 from beer_platform.monitoring.day import UNSEEN_SHARE_LIMIT, WatchedDay
@@ -32,8 +32,7 @@ ANSWERED_BY = ("card", "recipe")
     deps=[AssetKey(PREDICTIONS.cleaned_asset), AssetKey(BEERS.catalog_asset)],
     partitions_def=PREDICTION_DAYS,
     group_name="monitoring",
-    kinds={"polars", "scipy", "scikit-learn"},
-    automation_condition=EAGER,
+    kinds={"polars", "scipy", "scikit-learn"},  # built by its day's cleaning run (`Zone.follows`), not automation
     check_specs=[
         AssetCheckSpec(DRIFT_CHECK, asset="ibu_model_monitoring", description=(
             f"Warns when the day's requests drifted from the training data: a feature's PSI above {DRIFTED_PSI}, "

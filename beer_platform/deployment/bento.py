@@ -24,7 +24,7 @@ from beer_platform.settings import SOURCE_ROOT
 
 BENTO_NAME = "ibu_model_service"
 # Only what the service imports: the Dagster assets, AWS clients and local stack stay out.
-INCLUDE = ["beer_platform/__init__.py", "beer_platform/brewing/*.py", "beer_platform/brewing/data/*", "beer_platform/predict/*.py", "beer_platform/serving/*.py"]
+INCLUDE = ["beer_platform/__init__.py", "beer_platform/brewing/*.py", "beer_platform/brewing/data/*", "beer_platform/predict/*.py", "beer_platform/serving/*.py", "beer_platform/stream/*.py"]
 
 
 @dataclass(frozen=True)

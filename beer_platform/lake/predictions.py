@@ -1,7 +1,9 @@
 """The prediction log's raw records, as items: one row per prediction the served model gave.
 
-A raw record of the `predictions/` zone carries predictions in one of two shapes:
-- a prediction record itself (`data`: the JSON the model server sends to the stream);
+A raw record of the `predictions/` zone carries predictions in one of three shapes:
+- a batch of the model server's records: gzipped JSON lines (`serving.prediction_log.packed`),
+  kept as `data_base64`;
+- a prediction record itself (`data`: one record's JSON);
 - a CloudWatch Logs subscription's delivery (the Lambda's): gzipped JSON, so kept as
   `data_base64`, whose `logEvents` are the function's log lines; the lines that carry a
   prediction (`{"beer_platform_prediction": {...}}`, see serving.prediction_log) are its items,
@@ -46,7 +48,7 @@ def events(blob: bytes) -> pl.DataFrame:
                 "arrival_timestamp": envelope.get("arrival_timestamp")}  # fmt: skip
         try:
             rows.extend({**head, "reason": None, **_row(record)} for record in _records(envelope))
-        except (ValueError, KeyError, TypeError) as error:
+        except (ValueError, KeyError, TypeError, OSError, EOFError) as error:  # OSError: not gzip
             rows.append({**head, "reason": f"not a prediction record: {error}"[:300]})
     frame = pl.DataFrame(rows, schema=ITEM_SCHEMA) if rows else ITEM_SCHEMA.to_frame()
     return frame.with_columns(
@@ -59,8 +61,14 @@ def events(blob: bytes) -> pl.DataFrame:
 def _records(envelope: dict[str, Any]) -> list[dict[str, Any]]:
     if isinstance(envelope.get("data"), dict):
         return [envelope["data"]]
-    payload = json.loads(gzip.decompress(base64.b64decode(envelope["data_base64"])))
-    if payload.get("messageType") == "CONTROL_MESSAGE":  # the subscription checking it can deliver
+    text = gzip.decompress(base64.b64decode(envelope["data_base64"]))
+    try:
+        payload = json.loads(text)
+    except json.JSONDecodeError:  # the model server's batches: records as JSON lines
+        return [json.loads(line) for line in text.splitlines() if line.strip()]
+    if "messageType" not in payload:  # a batch of one record
+        return [payload]
+    if payload["messageType"] == "CONTROL_MESSAGE":  # the subscription checking it can deliver
         return []
     lines = (line for event in payload["logEvents"] for line in event["message"].splitlines())
     return [json.loads(line)[PREDICTION_LOG_KEY] for line in lines if PREDICTION_LOG_KEY in line]

@@ -50,8 +50,9 @@ class RunningService:
             return ""
 
 
-def command(port: int, host: str = "127.0.0.1", service: str = SERVICE) -> list[str]:
-    return [sys.executable, "-m", "beer_platform.local.model_server", service, "--host", host, "--port", str(port)]
+def command(port: int, host: str = "127.0.0.1", service: str = SERVICE, log_predictions: bool = True) -> list[str]:
+    return [sys.executable, "-m", "beer_platform.local.model_server", service, "--host", host, "--port", str(port),
+            *([] if log_predictions else ["--no-prediction-log"])]
 
 
 def service_env(bentoml_home: str | os.PathLike[str] | None = None,
@@ -70,6 +71,7 @@ def start(
     timeout: float = 90.0,
     log_path: Path | None = None,
     service: str = SERVICE,
+    log_predictions: bool = True,
 ) -> RunningService:
     """Start the service (port 0 = a free one) and return once /readyz answers 200."""
     if not port:
@@ -82,7 +84,7 @@ def start(
         log_path = Path(name)
     with log_path.open("wb") as log:  # a file, not a pipe: a full pipe would stall the server
         process = subprocess.Popen(
-            command(port, host, service), env=service_env(bentoml_home, env), cwd=SOURCE_ROOT,
+            command(port, host, service, log_predictions), env=service_env(bentoml_home, env), cwd=SOURCE_ROOT,
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             start_new_session=True,  # Ctrl-C in the caller's terminal is not also sent to it
         )  # fmt: skip
@@ -140,9 +142,11 @@ def running_service(
     env: Mapping[str, str] | None = None,
     timeout: float = 90.0,
     service: str = SERVICE,
+    log_predictions: bool = True,
 ) -> Iterator[RunningService]:
     """`service` on 127.0.0.1:`port` (0 = a free port) for the duration of the block."""
-    running = start(port, bentoml_home=bentoml_home, env=env, timeout=timeout, service=service)
+    running = start(port, bentoml_home=bentoml_home, env=env, timeout=timeout, service=service,
+                    log_predictions=log_predictions)  # fmt: skip
     try:
         yield running
     finally:
@@ -187,7 +191,7 @@ def stream_sink(settings: Settings) -> BackgroundSender:
     dropped = Counter("beer_platform_prediction_records_dropped", "Prediction records the stream never received")
 
     def send(records: list[prediction_log.PredictionRecord]) -> None:
-        publish(kinesis, stream, [StreamRecord(record.request_id, record.as_json().encode()) for record in records],
+        publish(kinesis, stream, [StreamRecord(key, blob) for key, blob in prediction_log.packed(records)],
                 max_attempts=2)  # fmt: skip
 
     return prediction_log.background_sink(send, on_drop=dropped.inc)

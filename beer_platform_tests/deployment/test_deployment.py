@@ -32,8 +32,9 @@ from beer_platform.local.function_url_server import FunctionURLServer
 from beer_platform.local.live_function import LiveFunction
 from beer_platform.local.stack import free_port, start_detached, stop_detached
 from beer_platform.names import DEFAULT_NAMES as NAMES
-from beer_platform.settings import cache_dir
+from beer_platform.settings import cache_dir, load_settings
 from beer_platform_tests.deployment.conftest import ROOT, run_in_image, train_model
+from beer_platform_tests.prediction_lake import land_clean_and_query
 
 PUNK_IPA = {"name": "Punk IPA", "abv": 5.6, "target_fg": 1010, "target_og": 1053, "ebc": 15, "srm": 7.5, "ph": 4.4}
 
@@ -257,6 +258,27 @@ def test_rollback_changes_the_image_that_invoke_and_serve_answer_from(engine, aw
             server.stop()
     with pytest.raises(lambda_api.NoPreviousVersion):
         lambda_api.rollback(aws.client("lambda"), NAMES)
+
+
+@pytest.mark.integration
+def test_the_functions_answers_reach_the_predictions_table_through_its_log_group(engine, aws, releases, stack_state):
+    """Lambda's path: the function prints a line per prediction, the log group's subscription
+    filter delivers them to the predictions stream, the platform lands and cleans them."""
+    with LiveFunction(engine, aws, NAMES) as live:
+        server = FunctionURLServer(live, port=free_port()).start()
+        try:
+            served = httpx.post(f"{server.url}/predict", json=[BUZZ, PUNK_IPA], headers={"X-Request-ID": "lambda-7"},
+                                timeout=300)  # fmt: skip
+        finally:
+            server.stop()
+    # closed: the function's last lines shipped to its log group
+    assert served.status_code == 200 and served.headers["x-request-id"] == "lambda-7"
+    settings = load_settings({"BEER_PLATFORM_STACK_DIR": stack_state["state_dir"], "BEER_PLATFORM_ENV": "local"})
+    answer = land_clean_and_query(settings, "SELECT position, host, model, answered_by, ibu FROM predictions "
+                                  "WHERE request_id = 'lambda-7' ORDER BY position")  # fmt: skip
+    model = served.json()["model"]
+    assert answer.rows == [(position, "lambda", model, prediction["model"], prediction["ibu"])
+                           for position, prediction in enumerate(served.json()["predictions"])]  # fmt: skip
 
 
 @pytest.mark.integration

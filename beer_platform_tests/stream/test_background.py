@@ -1,0 +1,45 @@
+"""Items sent off the caller's path: a receiver that is down costs items (counted), never the
+caller; a clean close sends what is queued."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from beer_platform.stream.background import BackgroundSender
+
+
+def test_a_clean_close_sends_everything_queued_in_batches():
+    sent: list[list[int]] = []
+    sender = BackgroundSender(sent.append, batch=100, name="t", interval_s=5.0)
+    sender.put(range(250))
+    sender.close()
+    assert [len(batch) for batch in sent] == [100, 100, 50] and sender.sent == 250 and sender.dropped == 0
+
+
+def test_a_receiver_that_is_down_costs_items_counted_never_a_wait():
+    dropped: list[int] = []
+
+    def down(batch: list[int]) -> None:
+        raise ConnectionError("nothing listens")
+
+    sender = BackgroundSender(down, batch=10, name="t", attempts=2, interval_s=0.01, on_drop=dropped.append)
+    started = time.perf_counter()
+    sender.put(range(30))
+    assert time.perf_counter() - started < 0.05  # the caller never waits on the receiver
+    deadline = time.monotonic() + 10
+    while sender.dropped < 30 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    sender.close()
+    assert sender.dropped == sum(dropped) == 30 and sender.sent == 0
+
+
+def test_a_full_queue_drops_what_does_not_fit():
+    gate = threading.Event()
+    sender = BackgroundSender(lambda batch: gate.wait(5), batch=1, name="t", max_queued=5, interval_s=0.01)
+    time.sleep(0.05)
+    sender.put(range(20))  # one in flight at most, five queued: the rest dropped at once
+    assert 14 <= sender.dropped <= 15
+    gate.set()
+    sender.close()
+    assert sender.sent + sender.dropped == 20
