@@ -420,3 +420,19 @@ def test_schemathesis_with_all_its_checks_finds_nothing(service: server.RunningS
     )  # fmt: skip
     assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]
     assert "No issues found" in done.stdout, done.stdout[-3000:]
+
+
+@pytest.mark.parametrize("sent", [None, b"", b"a" * 129, b"with space", "naïve".encode()])
+def test_every_answer_carries_a_request_id_a_new_one_unless_the_client_sent_a_sane_one(client, sent):
+    headers = {} if sent is None else {"X-Request-ID": sent}
+    answer = client.post("/predict", json=[{"name": "x", "abv": 5}], headers=headers)
+    bad = client.post("/predict", json=[{"abv": "strong"}], headers=headers)  # errors carry it too
+    ids = [answer.headers["x-request-id"], bad.headers["x-request-id"]]
+    assert all(len(found) == 32 and int(found, 16) >= 0 for found in ids) and ids[0] != ids[1]
+
+
+def test_the_clients_request_id_comes_back_as_sent(client):
+    sent = "trace-7f3a:span/01=+_.-"
+    for answer in (client.post("/predict", json=[{"name": "x"}], headers={"X-Request-ID": sent}),
+                   client.get("/hops", headers={"X-Request-ID": sent})):  # fmt: skip
+        assert answer.headers["x-request-id"] == sent
