@@ -59,7 +59,7 @@ def put_table(clients: AwsClients, names: ResourceNames, beers: list[dict], day:
 def put_prediction_part(clients: AwsClients, names: ResourceNames, records: list, day: date = DAY) -> str:
     """A raw part of the prediction log as raw_predictions writes it (`records`: PredictionRecords), for `day`."""
     arrived = datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
-    received = [ReceivedRecord("shardId-000000000000", str(n), arrived, record.request_id, record.as_json().encode())
+    received = [ReceivedRecord("shardId-000000000000", str(n), arrived, record.request_id, record.as_json())
                 for n, record in enumerate(records, start=1)]  # fmt: skip
     key = object_keys.raw_part_key(day, "shardId-000000000000", received[0].sequence_number,
                                    received[-1].sequence_number, zone=object_keys.PREDICTIONS_PREFIX)  # fmt: skip
