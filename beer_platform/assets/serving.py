@@ -20,8 +20,10 @@ from beer_platform.settings import cache_dir, ensure_bentoml_home
         "`bentoml build` of the service with the latest ibu_model, built into a Lambda container image "
         "(Debian 12 + python3.11, awslambdaric), verified by running that image as Lambda does (read-only "
         "root, our Runtime API) on Function URL events, pushed to the ECR repository and deployed by digest: "
-        "a new function version behind the `live` alias, with an AWS_IAM Function URL. A failed "
-        "verification pushes and deploys nothing; without a container engine nothing is built."
+        "a new function version behind the `live` alias, with an AWS_IAM Function URL. Released only when at "
+        "least as good as the live model: on the same CV folds (same training rows) and on the live model's "
+        "logged predictions of beers with a known IBU, answered again by the new one (the comparison is the "
+        "metadata). A failed verification pushes and deploys nothing; without a container engine nothing is built."
     ),
 )
 def ibu_model_lambda(
@@ -45,6 +47,13 @@ def ibu_model_lambda(
         context.log.info(f"{names.lambda_function}:{names.lambda_alias} already serves {live}: nothing deployed")
         return MaterializeResult(metadata={"model": live, "deployed": False, "reason": "already live",
                                            "summary": f"{live} already live"})  # fmt: skip
+    challenge = _challenge(model, live, aws, names)
+    if not challenge.release:
+        reason = "; ".join(challenge.reasons)
+        context.log.warning(f"{model['tag']} not released, {live} stays live: {reason}")
+        return MaterializeResult(metadata={
+            "model": model["tag"], "live_model": live or "", "deployed": False, "reason": reason, **challenge.figures,
+            "summary": f"{model['tag']} not released ({live} stays live): {reason}"})  # fmt: skip
     try:
         found = engine.detect()
     except engine.EngineMissing as missing:
@@ -58,7 +67,8 @@ def ibu_model_lambda(
         context_dir = prepare_context(work, cache_dir(), model["tag"])
         done = release(found, clients, resource_names, context_dir, base_image=lambda_image.base_image or None)
     return MaterializeResult(metadata={**_release_metadata(done, found.kind, names.lambda_function),
-                                       "seconds": round(time.perf_counter() - started, 2)})
+                                       "live_model": live or "", "challenge": "; ".join(challenge.reasons),
+                                       **challenge.figures, "seconds": round(time.perf_counter() - started, 2)})  # fmt: skip
 
 
 def _release_metadata(done, engine_kind: str, function: str) -> dict:
@@ -87,6 +97,25 @@ def _release_metadata(done, engine_kind: str, function: str) -> dict:
         "warm_p50_ms": round(report.warm_p50_ms, 3),
         "warm_max_ms": round(report.warm_max_ms, 3),
     }
+
+
+def _challenge(model: dict, live: str | None, aws: AWSResource, names: NamesResource):
+    """The latest model (the challenger) against the live one (`monitoring.challenger`)."""
+    from beer_platform.monitoring.challenger import compare
+    from beer_platform.serving import model_store
+    from beer_platform.stages.challenger import logged_scores
+
+    live_info = model_store.model_info(live) if live else None
+    same_rows = live_info is not None and live_info["metadata"].get("data_version") == model["metadata"].get(
+        "data_version")  # fmt: skip
+    logged = None
+    if live:
+        try:
+            logged = logged_scores(aws.client("glue"), aws.client("s3"), names.glue_database, live,
+                                   model_store.load_models(model["tag"]))  # fmt: skip
+        except LookupError:  # no catalogue to score against
+            logged = None
+    return compare(model_store.stored_metrics(model) or {}, model_store.stored_metrics(live_info), same_rows, logged)
 
 
 def _live_model(clients, names) -> str | None:

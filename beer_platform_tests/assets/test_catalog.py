@@ -7,7 +7,7 @@ import dagster as dg
 import pytest
 
 from beer_platform.assets.catalog import table_asset
-from beer_platform.lake.tables import BEER_HOPS, BEERS, RECIPES
+from beer_platform.lake.tables import BEER_HOPS, BEERS, PREDICTIONS, RECIPES
 from beer_platform.local.punkapi_replica import load_beers
 from beer_platform.resources import build_resources
 from beer_platform_tests.assets.stage_inputs import DAY, put_cleaned_partition
@@ -48,3 +48,13 @@ def test_the_recipe_tables_alone_register_and_answer_sql(own_settings, own_clien
     assert dry == [(87.5,)]  # AB:12: 25 g Centennial, 25 g Amarillo, 37.5 g Tomahawk, dry-hopped
     kinds = query.run(f"SELECT DISTINCT kind FROM {BEER_HOPS.name} ORDER BY 1").rows
     assert kinds and all(kind in {"hop", "blend", "extract", "not_a_hop"} for (kind,) in kinds)
+
+
+def test_a_table_with_nothing_landed_yet_is_registered_and_its_check_passes_saying_so(own_settings, own_clients):
+    """The prediction log before the model answered anything: the Glue table exists, with no partition."""
+    result = dg.materialize([table_asset(PREDICTIONS)], resources=build_resources(own_settings))
+    assert result.success
+    [queryable] = [e for e in result.get_asset_check_evaluations() if e.check_name == "queryable"]
+    assert queryable.passed and queryable.description == "no partition yet"
+    glue = own_clients.client("glue").get_table(DatabaseName=own_settings.names.glue_database, Name="predictions")
+    assert [c["Name"] for c in glue["Table"]["PartitionKeys"]] == ["ingestion_date"]

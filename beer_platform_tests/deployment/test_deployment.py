@@ -84,7 +84,7 @@ print(json.dumps({"dists": dists, "python": sys.version, "executable": sys.execu
     assert inside["beer_platform"] is None  # only the bento's own copy, put on sys.path by the handler
     assert inside["cwd"] == "/var/task"
     assert {"lambda_handler.py", "__pycache__", "bento", "bentoml_home", "context.json"} <= set(inside["task"])
-    assert set(inside["src"]) - {"__init__.py", "__pycache__"} == {"serving", "predict", "brewing"}  # only those rooms
+    assert set(inside["src"]) - {"__init__.py", "__pycache__"} == {"serving", "predict", "brewing", "stream"}  # only those rooms
     assert inside["hop_reference"]  # the recipe model's hop reference ships with the code (brewing/data)
     info = yaml.safe_load((context_dir / "bento" / "bento.yaml").read_text())
     assert info["service"] == SERVICE and [m["tag"] for m in info["services"][0]["models"]] == [bento.model_tag]

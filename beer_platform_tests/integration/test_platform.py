@@ -245,6 +245,32 @@ def test_a_model_worse_than_the_one_in_the_store_is_blocked_not_saved_nor_deploy
         bentoml.models.delete(excellent)
 
 
+def test_a_challenger_worse_than_the_live_model_does_not_move_the_alias(first_run, defs, instance, boto, settings):
+    import bentoml
+
+    from beer_platform.deployment import lambda_api
+    from beer_platform.serving import model_store
+    from beer_platform_tests.shipped_model import shipped_models
+
+    live = model_store.latest_model_info()
+    live_version = lambda_api.live_version(boto.client("lambda"), settings.names)[0]
+    trained = model_store.stored_metrics(live)
+    worse = {"card": trained["card"], "recipe": {**trained["recipe"], "cv_mae": trained["recipe"]["cv_mae"] + 0.5}}
+    challenger = model_store.save_model(shipped_models().compiled(), worse, live["metadata"]["data_version"],
+                                        extra_metadata={"code_version": "0"})  # fmt: skip
+    try:
+        result = defs.resolve_implicit_global_asset_job_def().execute_in_process(
+            instance=instance, asset_selection=[AssetKey("ibu_model_lambda")])  # fmt: skip
+        meta = result.asset_materializations_for_node("ibu_model_lambda")[0].metadata
+        assert meta["deployed"].value is False and meta["live_model"].value == live["tag"]
+        assert "recipe model: CV MAE" in meta["reason"].value and "worse than the live model's" in meta["reason"].value
+        assert meta["challenger_same_rows"].value is True
+        assert meta["challenger_recipe_cv_mae"].value > meta["live_recipe_cv_mae"].value
+        assert lambda_api.live_version(boto.client("lambda"), settings.names)[0] == live_version  # the alias stayed
+    finally:
+        bentoml.models.delete(challenger)
+
+
 def test_the_deployed_function_answers_and_refuses_a_rollback_with_nothing_to_go_back_to(first_run, stack_dir):
     from beer_platform_tests.conftest import run_cli
 
