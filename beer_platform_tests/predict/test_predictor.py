@@ -175,3 +175,13 @@ def test_a_forest_that_points_outside_its_nodes_is_refused(stored: Path, tmp_pat
     (bent / model_files.MANIFEST_FILE).write_text(json.dumps(manifest))
     with pytest.raises(model_files.ModelFileError, match="outside"):
         model_files.load(bent)
+
+
+def test_a_recipe_line_that_is_not_two_finite_numbers_is_refused(stored: Path, tmp_path: Path) -> None:
+    for name, line in (("nan", ["NaN", 0.4]), ("short", [2.0]), ("text", "2.0, 0.4")):
+        edited = _copy(stored, tmp_path / name)
+        manifest = json.loads((edited / model_files.MANIFEST_FILE).read_text())
+        manifest["models"]["recipe"]["line"] = line
+        (edited / model_files.MANIFEST_FILE).write_text(json.dumps(manifest))
+        with pytest.raises(model_files.ModelFileError):
+            model_files.load(edited)
