@@ -75,6 +75,6 @@ def predictor_of(card: Pipeline, recipe: Pipeline) -> IBUPredictor:
         recipe_vocabulary=dict(recipe_step.card_.vocabulary_),
         recipe_volume_median=float(recipe_step.volume_median_),
         recipe_og_median=float(recipe_step.og_median_),
-        recipe_line=(float(learner.intercept_), float(learner.slope)),
+        recipe_line=(float(learner.intercept_), float(learner.slope_)),
         recipe_forest=weighted_forest(learner.forests()),
     )

@@ -30,13 +30,15 @@ from sklearn.ensemble import ExtraTreesRegressor
 from sklearn.utils.validation import check_is_fitted
 
 from beer_platform.predict.features import LOG_TINSETH_COLUMN, RECIPE_FEATURE_NAMES, TINSETH_COLUMN
-from beer_platform.training.card_model import N_TREES
 from beer_platform.training.evaluation import SEED
 
 SLOPE = 0.4
 FREE_WEIGHT = 0.5
 SPREAD = 2.0
 MIN_SAMPLES_LEAF = 2
+# Trees in each forest: 2 x 50 answer as well as 2 x 100 and the service walks as many trees as
+# the card model's 100 (bench_model measures both).
+N_TREES = 50
 
 # The recipe features that scale with the grams of the boil additions (Tinseth is linear in grams).
 _LINEAR_IN_BOIL = [
@@ -65,10 +67,12 @@ def monotonic_constraints(n_features: int) -> np.ndarray:
 
 
 class LineAndForests(RegressorMixin, BaseEstimator):
-    """Fit on `RecipeFeatures`' matrix and the IBU; answers IBU (see the module docstring)."""
+    """Fit on `RecipeFeatures`' matrix and the IBU; answers IBU (see the module docstring). The
+    variants `benchmarks/bench_model.py` compares: `slope` None fits it by least squares,
+    `spread` None fits the free forest on the rows alone."""
 
-    def __init__(self, seed: int = SEED, slope: float = SLOPE, free_weight: float = FREE_WEIGHT,
-                 spread: float = SPREAD, n_trees: int = N_TREES) -> None:  # fmt: skip
+    def __init__(self, seed: int = SEED, slope: float | None = SLOPE, free_weight: float = FREE_WEIGHT,
+                 spread: float | None = SPREAD, n_trees: int = N_TREES) -> None:  # fmt: skip
         self.seed = seed
         self.slope = slope
         self.free_weight = free_weight
@@ -78,12 +82,16 @@ class LineAndForests(RegressorMixin, BaseEstimator):
     def fit(self, X: Any, y: Any) -> LineAndForests:
         features = np.asarray(X, dtype=np.float64)
         log_ibu = np.log1p(np.asarray(y, dtype=np.float64))
-        self.intercept_ = float(np.mean(log_ibu - self.slope * features[:, LOG_TINSETH_COLUMN]))
+        log_tinseth = features[:, LOG_TINSETH_COLUMN]
+        self.slope_ = float(np.polyfit(log_tinseth, log_ibu, 1)[0]) if self.slope is None else float(self.slope)
+        self.intercept_ = float(np.mean(log_ibu - self.slope_ * log_tinseth))
         residual = log_ibu - self.line(features)
-        rng = np.random.default_rng(self.seed)
-        factors = np.exp(rng.uniform(-math.log(self.spread), math.log(self.spread), len(features)))
-        copies = np.vstack([features, boil_scaled(features, factors)])
-        self.free_ = self._forest(self.seed).fit(copies, np.concatenate([residual, residual]))
+        copies, copied = features, residual
+        if self.spread is not None:
+            rng = np.random.default_rng(self.seed)
+            factors = np.exp(rng.uniform(-math.log(self.spread), math.log(self.spread), len(features)))
+            copies, copied = np.vstack([features, boil_scaled(features, factors)]), np.concatenate([residual, residual])
+        self.free_ = self._forest(self.seed).fit(copies, copied)
         constraints = monotonic_constraints(features.shape[1])
         self.monotonic_ = self._forest(self.seed + 1, monotonic_cst=constraints).fit(features, residual)
         self.n_features_in_ = features.shape[1]
@@ -96,12 +104,13 @@ class LineAndForests(RegressorMixin, BaseEstimator):
     def line(self, X: np.ndarray) -> np.ndarray:
         """The line's log1p(ibu) per row."""
         check_is_fitted(self, "intercept_")
-        return self.intercept_ + self.slope * np.asarray(X, dtype=np.float64)[:, LOG_TINSETH_COLUMN]
+        return self.intercept_ + self.slope_ * np.asarray(X, dtype=np.float64)[:, LOG_TINSETH_COLUMN]
 
     def forests(self) -> list[tuple[ExtraTreesRegressor, float]]:
-        """The fitted forests and the weight of each in the answer."""
+        """The fitted forests and the weight of each in the answer (a forest of weight 0 left out)."""
         check_is_fitted(self, "free_")
-        return [(self.free_, self.free_weight), (self.monotonic_, 1.0 - self.free_weight)]
+        weighted = [(self.free_, self.free_weight), (self.monotonic_, 1.0 - self.free_weight)]
+        return [(forest, weight) for forest, weight in weighted if weight != 0.0]
 
     def predict(self, X: Any) -> np.ndarray:
         features = np.asarray(X, dtype=np.float64)
