@@ -59,7 +59,8 @@ def load(directory: Path | str) -> IBUPredictor:
     except (OSError, ValueError) as error:
         raise ModelFileError(f"{directory}: no readable {MANIFEST_FILE} and {ARRAYS_FILE}: {error}") from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT or manifest.get("version") != FORMAT_VERSION:
-        raise ModelFileError(f"{directory / MANIFEST_FILE}: not a {FORMAT} v{FORMAT_VERSION} manifest")
+        raise ModelFileError(f"{directory / MANIFEST_FILE}: not a {FORMAT} v{FORMAT_VERSION} manifest "
+                             "(saved by another version of the code? `make run` retrains)")
     if hashlib.sha256(blob).hexdigest() != manifest.get("sha256"):
         raise ModelFileError(f"{directory / ARRAYS_FILE}: its sha256 is not the manifest's (altered or truncated)")
     try:
