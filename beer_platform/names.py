@@ -42,3 +42,24 @@ class ResourceNames:
 
 DEFAULT_NAMES = ResourceNames()
 
+
+# The environment of the `aws` Dagster instance (infra/dagster/dagster.yaml and workspace.yaml):
+# infra/modules/dagster sets each variable on the ECS tasks, and the root output named here holds
+# the same value, so the instance takes every value from `terraform apply` (the tests read both
+# back). DAGSTER_PG_PASSWORD is not among them: ECS injects it from Secrets Manager at task start,
+# from where DAGSTER_PG_PASSWORD_FROM says.
+DAGSTER_INSTANCE_ENV: dict[str, str] = {
+    "DAGSTER_PG_HOST": "dagster_db_host",
+    "DAGSTER_PG_PORT": "dagster_db_port",
+    "DAGSTER_PG_DB": "dagster_db_name",
+    "DAGSTER_PG_USERNAME": "dagster_db_username",
+    "DAGSTER_PG_PASSWORD_FROM": "dagster_db_password_value_from",
+    "DAGSTER_COMPUTE_LOGS_BUCKET": "artifacts_bucket",
+    "DAGSTER_RUN_TASK_ROLE_ARN": "orchestration_role_arn",
+    "DAGSTER_RUN_EXECUTION_ROLE_ARN": "dagster_execution_role_arn",
+    "DAGSTER_RUN_LOG_GROUP": "dagster_log_group",
+    "DAGSTER_RUN_TASK_FAMILY_PREFIX": "dagster_run_task_family_prefix",
+    "DAGSTER_CODE_SERVER_HOST": "dagster_code_server_host",
+    "DAGSTER_CODE_SERVER_PORT": "dagster_code_server_port",
+    "DAGSTER_CODE_LOCATION_NAME": "dagster_code_location_name",
+}

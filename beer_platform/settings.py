@@ -27,6 +27,8 @@ SOURCE_ROOT = Path(__file__).resolve().parents[1]
 # moto accepts any credentials; fixed ones keep a user's real AWS credentials away from it.
 LOCAL_CREDENTIALS = ("test", "test")
 STACK_FILE = "stack.json"  # in the stack dir: the running local stack's endpoints
+# `aws`: the names as JSON, where there is no outputs.json (the ECS tasks of infra/modules/dagster)
+NAMES_ENV = "BEER_PLATFORM_NAMES"
 
 
 class SettingsError(RuntimeError):
@@ -84,12 +86,7 @@ def load_settings(environ: Mapping[str, str] = os.environ) -> Settings:
             lambda_base_image=environ.get("BEER_PLATFORM_LAMBDA_BASE_IMAGE"),
         )
     if env == "aws":
-        names = DEFAULT_NAMES
-        outputs_path = Path(environ.get("BEER_PLATFORM_TF_OUTPUTS", project_dir() / "infra" / "outputs.json"))
-        if outputs_path.exists():
-            names = names.with_terraform_outputs(json.loads(outputs_path.read_text()))
-        elif "BEER_PLATFORM_TF_OUTPUTS" in environ:
-            raise SettingsError(f"BEER_PLATFORM_TF_OUTPUTS points at {outputs_path}, which does not exist")
+        names = _aws_names(environ)
         if region := environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION"):
             names = names.with_terraform_outputs({"region": region})
         base_url = environ.get("PUNKAPI_BASE_URL")
@@ -102,6 +99,22 @@ def load_settings(environ: Mapping[str, str] = os.environ) -> Settings:
         return Settings(env="aws", names=names, punkapi_base_url=base_url, aws_endpoint_url=None,
                         lambda_base_image=environ.get("BEER_PLATFORM_LAMBDA_BASE_IMAGE"))  # fmt: skip
     raise SettingsError(f"BEER_PLATFORM_ENV must be 'local' or 'aws', not {env!r}")
+
+
+def _aws_names(environ: Mapping[str, str]) -> ResourceNames:
+    """BEER_PLATFORM_NAMES if set, else `terraform output -json` at BEER_PLATFORM_TF_OUTPUTS
+    (default infra/outputs.json), else the defaults."""
+    if NAMES_ENV in environ:
+        try:
+            return DEFAULT_NAMES.with_terraform_outputs(json.loads(environ[NAMES_ENV]))
+        except (json.JSONDecodeError, AttributeError, TypeError) as err:
+            raise SettingsError(f"{NAMES_ENV} must be a JSON object of resource names: {err}") from err
+    outputs_path = Path(environ.get("BEER_PLATFORM_TF_OUTPUTS", project_dir() / "infra" / "outputs.json"))
+    if outputs_path.exists():
+        return DEFAULT_NAMES.with_terraform_outputs(json.loads(outputs_path.read_text()))
+    if "BEER_PLATFORM_TF_OUTPUTS" in environ:
+        raise SettingsError(f"BEER_PLATFORM_TF_OUTPUTS points at {outputs_path}, which does not exist")
+    return DEFAULT_NAMES
 
 
 def cache_dir(environ: Mapping[str, str] = os.environ) -> Path:

@@ -19,6 +19,7 @@ from beer_platform.local import stack
 from beer_platform.local.provision import provision
 from beer_platform.names import DEFAULT_NAMES, ResourceNames
 from beer_platform.settings import Settings, load_settings
+from beer_platform_tests.terraform_moto import BackgroundApply
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -27,6 +28,30 @@ def pytest_configure(config: pytest.Config) -> None:
     # Tests never touch the checkout's model store; BentoML fixes its home on first use.
     if "BENTOML_HOME" not in os.environ or Path(os.environ["BENTOML_HOME"]) == ROOT / ".bentoml":
         os.environ["BENTOML_HOME"] = tempfile.mkdtemp(prefix="bentoml-tests-")
+
+
+_dagster_apply: BackgroundApply | None = None
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """infra/'s dagster module against moto waits ~100 s in fixed provider waiters: when a selected
+    test needs it, start it now and let the tests before that one run meanwhile."""
+    global _dagster_apply
+    if _dagster_apply is None and any("dagster_on_moto" in item.fixturenames for item in session.items):
+        _dagster_apply = BackgroundApply()
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if _dagster_apply is not None:
+        _dagster_apply.stop()
+
+
+@pytest.fixture(scope="session")
+def dagster_on_moto() -> tuple[str, dict]:
+    """(moto's URL, `terraform output` values) of the dagster module applied to a moto server of its
+    own, which is thrown away at the end of the session."""
+    assert _dagster_apply is not None, "started by pytest_collection_finish"
+    return _dagster_apply.result()
 
 
 @pytest.fixture(scope="session")

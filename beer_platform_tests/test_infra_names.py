@@ -132,7 +132,7 @@ def test_regex_validation_check_catches_an_invalid_default() -> None:
 
 def test_every_module_directory_is_used_by_the_root_module() -> None:
     module_dirs = sorted(p.name for p in MODULES_DIR.iterdir() if p.is_dir())
-    assert module_dirs == ["catalog", "ingestion", "lake", "orchestration", "serving"]
+    assert module_dirs == ["catalog", "dagster", "ingestion", "lake", "orchestration", "serving"]
     sources = infra.module_sources(infra.load(MAIN_TF))
     used = sorted(s.removeprefix("./modules/") for s in sources.values() if s.startswith("./modules/"))
     assert used == module_dirs
@@ -235,3 +235,47 @@ def test_the_stream_mode_is_a_variable_provisioned_or_on_demand(variables_doc: d
                 for (rtype, _), body in infra.labelled_resources(doc).items() if rtype == "aws_kinesis_stream"]  # fmt: skip
     assert stream["stream_mode_details"][0]["stream_mode"] == "${var.stream_mode}"
     assert "var.stream_mode" in str(stream["shard_count"])  # no shard count ON_DEMAND
+
+
+# --- the `aws` Dagster instance (infra/dagster/) and modules/dagster -----------------------------
+
+
+def _locals(doc: dict) -> dict:
+    return {name: value for block in doc.get("locals", []) for name, value in block.items() if not name.startswith("__")}
+
+
+def test_every_variable_the_aws_instance_reads_is_set_by_the_dagster_module(outputs_doc: dict) -> None:
+    from beer_platform.names import DAGSTER_INSTANCE_ENV
+    from beer_platform_tests import aws_instance
+
+    read = {name for path in (aws_instance.DAGSTER_YAML, aws_instance.WORKSPACE_YAML)
+            for name in aws_instance.env_references(aws_instance.load(path))}  # fmt: skip
+    assert read == set(DAGSTER_INSTANCE_ENV) | {aws_instance.PASSWORD_ENV}
+    module_env = _locals(infra.load(MODULES_DIR / "dagster" / "main.tf"))["instance_env"]
+    assert set(module_env) == set(DAGSTER_INSTANCE_ENV)
+    # Each output is the very value set on the tasks: the module's, or the same input the module got.
+    outputs = infra.blocks(outputs_doc, "output")
+    wiring = infra.blocks(infra.load(MAIN_TF), "module")["dagster"]
+    for name, output in DAGSTER_INSTANCE_ENV.items():
+        value = outputs[output]["value"]
+        if value != f'${{module.dagster.instance_environment["{name}"]}}':
+            assert module_env[name].startswith("${var."), (name, module_env[name])
+            assert wiring[module_env[name].removeprefix("${var.").removesuffix("}")] == value, (name, value)
+
+
+def test_the_run_launcher_copies_what_a_run_needs_and_never_the_password() -> None:
+    """A run resolves dagster.yaml in its own task (from the daemon's environment, which the launcher
+    copies), and runs the platform with its settings; the password comes as a secret only."""
+    from beer_platform.settings import NAMES_ENV
+    from beer_platform_tests import aws_instance
+
+    instance = aws_instance.load(aws_instance.DAGSTER_YAML)
+    platform_env = infra.blocks(infra.load(MAIN_TF), "module")["dagster"]["platform_environment"]
+    assert NAMES_ENV in platform_env and platform_env[NAMES_ENV] == "${jsonencode(local.resource_names)}"
+    needed = set(aws_instance.env_references(instance)) - {aws_instance.PASSWORD_ENV} | set(platform_env)
+    assert set(instance["run_launcher"]["config"]["env_vars"]) == needed
+
+
+def test_the_names_the_tasks_get_are_resource_names(variables_doc: dict) -> None:
+    names = _locals(infra.load(MAIN_TF))["resource_names"]
+    assert names == {field: f"${{var.{field}}}" for field in infra.expected_names(DEFAULT_NAMES)}

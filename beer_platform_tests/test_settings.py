@@ -46,3 +46,16 @@ def test_bad_environment_and_missing_outputs_are_clear_errors(tmp_path):
     with pytest.raises(SettingsError, match="does not exist"):
         load_settings({"BEER_PLATFORM_ENV": "aws", "BEER_PLATFORM_TF_OUTPUTS": str(tmp_path / "nope.json"),
                        "PUNKAPI_BASE_URL": "https://x/v2"})  # fmt: skip
+
+
+def test_aws_takes_names_from_the_environment_where_there_is_no_outputs_file(tmp_path):
+    """The ECS tasks of infra/modules/dagster get the names as JSON (BEER_PLATFORM_NAMES)."""
+    outputs = tmp_path / "outputs.json"
+    outputs.write_text(json.dumps({"raw_bucket": {"value": "from-the-file"}}))
+    environ = {"BEER_PLATFORM_ENV": "aws", "PUNKAPI_BASE_URL": "https://x/v2", "BEER_PLATFORM_TF_OUTPUTS": str(outputs),
+               "BEER_PLATFORM_NAMES": json.dumps({"raw_bucket": "acme-raw", "stream_shards": 4})}  # fmt: skip
+    names = load_settings(environ).names
+    assert (names.raw_bucket, names.stream_shards, names.cleaned_bucket) == ("acme-raw", 4, DEFAULT_NAMES.cleaned_bucket)
+    for bad in ("{not json", "[1, 2]"):
+        with pytest.raises(SettingsError, match="BEER_PLATFORM_NAMES must be a JSON object"):
+            load_settings(environ | {"BEER_PLATFORM_NAMES": bad})

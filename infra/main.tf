@@ -66,3 +66,42 @@ module "orchestration" {
   lambda_function_arn   = module.serving.lambda_function_arn
   kms_key_arns          = [module.ingestion.kms_key_arn, module.lake.kms_key_arn]
 }
+
+# ResourceNames as the platform reads them in the `aws` environment's BEER_PLATFORM_NAMES (the
+# code location and every run on ECS have no outputs.json): the same values as the name outputs.
+locals {
+  resource_names = {
+    raw_bucket           = var.raw_bucket
+    cleaned_bucket       = var.cleaned_bucket
+    artifacts_bucket     = var.artifacts_bucket
+    stream               = var.stream
+    stream_shards        = var.stream_shards
+    glue_database        = var.glue_database
+    athena_workgroup     = var.athena_workgroup
+    ecr_repository       = var.ecr_repository
+    lambda_function      = var.lambda_function
+    lambda_alias         = var.lambda_alias
+    lambda_role          = var.lambda_role
+    region               = var.region
+  }
+}
+
+module "dagster" {
+  source = "./modules/dagster"
+
+  services_image_uri        = var.dagster_services_image_uri
+  code_image_uri            = var.dagster_code_image_uri
+  instance_yaml             = file("${path.module}/dagster/dagster.yaml")
+  workspace_yaml            = file("${path.module}/dagster/workspace.yaml")
+  orchestration_role_arn    = module.orchestration.role_arn
+  artifacts_bucket          = module.lake.artifacts_bucket
+  artifacts_bucket_arn      = module.lake.artifacts_bucket_arn
+  artifacts_kms_key_arn     = module.lake.kms_key_arn
+  force_delete_repositories = var.force_destroy
+
+  platform_environment = {
+    BEER_PLATFORM_ENV   = "aws"
+    BEER_PLATFORM_NAMES = jsonencode(local.resource_names)
+    PUNKAPI_BASE_URL    = var.punkapi_base_url
+  }
+}
