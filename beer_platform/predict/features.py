@@ -35,8 +35,9 @@ RECIPE_FEATURE_NAMES: list[str] = [
     "log1p_tinseth_ibu",
     *(f"tinseth_ibu_{stage}" for stage in BOILED_STAGES),
 ]
-# Where the Tinseth total sits among the recipe model's features (counted from the end).
+# Where the Tinseth total and its log1p sit among the recipe model's features (counted from the end).
 TINSETH_COLUMN = -len(RECIPE_FEATURE_NAMES) + RECIPE_FEATURE_NAMES.index("tinseth_ibu")
+LOG_TINSETH_COLUMN = -len(RECIPE_FEATURE_NAMES) + RECIPE_FEATURE_NAMES.index("log1p_tinseth_ibu")
 
 
 def input_matrix(X: Any, columns: Sequence[str]) -> np.ndarray:

@@ -20,7 +20,7 @@ from beer_platform.predict.forest import ARRAYS, Forest
 from beer_platform.predict.predictor import CARD, MODELS, RECIPE, IBUPredictor
 
 FORMAT = "beer-platform/ibu-predictor"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the recipe model's line
 ARRAYS_FILE = "forests.npz"
 MANIFEST_FILE = "manifest.json"
 
@@ -40,6 +40,7 @@ def save(predictor: IBUPredictor, directory: Path | str) -> None:
                          "n_features": forest.n_features}  # fmt: skip
     models[RECIPE]["volume_median"] = predictor.recipe_volume_median
     models[RECIPE]["og_median"] = predictor.recipe_og_median
+    models[RECIPE]["line"] = list(predictor.recipe_line)
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)
     blob = buffer.getvalue()
@@ -50,7 +51,6 @@ def save(predictor: IBUPredictor, directory: Path | str) -> None:
     (directory / MANIFEST_FILE).write_text(json.dumps(manifest, indent=1, sort_keys=True))
 
 
-
 def load(directory: Path | str) -> IBUPredictor:
     directory = Path(directory)
     try:
@@ -59,7 +59,8 @@ def load(directory: Path | str) -> IBUPredictor:
     except (OSError, ValueError) as error:
         raise ModelFileError(f"{directory}: no readable {MANIFEST_FILE} and {ARRAYS_FILE}: {error}") from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT or manifest.get("version") != FORMAT_VERSION:
-        raise ModelFileError(f"{directory / MANIFEST_FILE}: not a {FORMAT} v{FORMAT_VERSION} manifest")
+        raise ModelFileError(f"{directory / MANIFEST_FILE}: not a {FORMAT} v{FORMAT_VERSION} manifest "
+                             "(saved by another version of the code? `make run` retrains)")
     if hashlib.sha256(blob).hexdigest() != manifest.get("sha256"):
         raise ModelFileError(f"{directory / ARRAYS_FILE}: its sha256 is not the manifest's (altered or truncated)")
     try:
@@ -90,5 +91,13 @@ def _predictor(manifest: dict[str, Any], arrays: dict[str, np.ndarray]) -> IBUPr
         card_medians=arrays[f"{CARD}/medians"], card_vocabulary=vocabularies[CARD], card_forest=forests[CARD],
         recipe_medians=arrays[f"{RECIPE}/medians"], recipe_vocabulary=vocabularies[RECIPE],
         recipe_volume_median=float(models[RECIPE]["volume_median"]),
-        recipe_og_median=float(models[RECIPE]["og_median"]), recipe_forest=forests[RECIPE],
+        recipe_og_median=float(models[RECIPE]["og_median"]), recipe_line=_line(models[RECIPE]["line"]),
+        recipe_forest=forests[RECIPE],
     )  # fmt: skip
+
+
+def _line(values: Any) -> tuple[float, float]:
+    intercept, slope = (float(value) for value in values)
+    if not (np.isfinite(intercept) and np.isfinite(slope)):
+        raise ValueError(f"the recipe model's line must be two finite numbers, got {values!r}")
+    return intercept, slope

@@ -2,7 +2,9 @@
 
 `IBUPredictor` is what training makes (`training.compile`), what the model store holds (as arrays
 and a manifest, `model_files`) and what the service and the Lambda load: no scikit-learn, scipy or
-polars at serving time. Both models are fit on log1p(ibu), so a prediction is expm1 of the forest's.
+polars at serving time. Both models are fit on log1p(ibu), so a prediction is expm1 of the log1p:
+the card forest's mean; for the recipe model, a line on log1p(Tinseth) plus its forest's mean
+(`training.line_forests`: more boiled hops, strictly more IBU from the line).
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from beer_platform.predict.features import TINSETH_COLUMN, card_features, input_matrix, recipe_features
+from beer_platform.predict.features import LOG_TINSETH_COLUMN, TINSETH_COLUMN, card_features, input_matrix
+from beer_platform.predict.features import recipe_features
 from beer_platform.predict.forest import Forest
 from beer_platform.predict.inputs import FEATURES, INPUT_COLUMNS
 
@@ -29,7 +32,8 @@ class IBUPredictor:
     recipe_vocabulary: dict[str, int]  # empty: the recipe model takes no name words
     recipe_volume_median: float
     recipe_og_median: float
-    recipe_forest: Forest
+    recipe_line: tuple[float, float]  # intercept and slope of log1p(ibu) on log1p(Tinseth)
+    recipe_forest: Forest  # on what the line leaves
 
     def predict_card(self, X: Any) -> np.ndarray:
         """IBU per row of `FEATURES`."""
@@ -45,4 +49,6 @@ class IBUPredictor:
     def predict_recipe(self, X: Any) -> np.ndarray:
         """(n, 2): the recipe model's IBU and the Tinseth estimate, per row of `INPUT_COLUMNS`."""
         features = self.recipe_features(X)
-        return np.column_stack([np.expm1(self.recipe_forest.predict(features)), features[:, TINSETH_COLUMN]])
+        intercept, slope = self.recipe_line
+        log_ibu = intercept + slope * features[:, LOG_TINSETH_COLUMN] + self.recipe_forest.predict(features)
+        return np.column_stack([np.expm1(log_ibu), features[:, TINSETH_COLUMN]])

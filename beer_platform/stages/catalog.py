@@ -81,6 +81,7 @@ class TrainingTables:
     beer_hops: pl.DataFrame
     recipes: pl.DataFrame
     version: str  # content hash of the three tables as read
+    beers: pl.DataFrame  # every beer of the partition, with a known IBU or not
 
 
 def read_training_tables(glue: Any, s3: Any, database: str, tables: list[str]) -> TrainingTables:
@@ -92,4 +93,4 @@ def read_training_tables(glue: Any, s3: Any, database: str, tables: list[str]) -
     beers, beer_hops, recipes = (snapshot.rows for snapshot in snapshots)
     rows, counts = training_rows(beers)
     return TrainingTables([s.table for s in snapshots], partitions.pop(), rows, counts, beer_hops, recipes,
-                          data_version(beers, beer_hops, recipes))  # fmt: skip
+                          data_version(beers, beer_hops, recipes), beers)  # fmt: skip

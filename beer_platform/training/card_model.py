@@ -63,7 +63,7 @@ class BeerFeatures(TransformerMixin, BaseEstimator):
 
 
 def log1p_forest(seed: int) -> TransformedTargetRegressor:
-    """Extra-trees fit on log1p(ibu), answering expm1 of their mean: both models' learner."""
+    """Extra-trees fit on log1p(ibu), answering expm1 of their mean: the card model's learner."""
     forest = ExtraTreesRegressor(n_estimators=N_TREES, min_samples_leaf=2, random_state=seed, n_jobs=1)
     return TransformedTargetRegressor(regressor=forest, func=np.log1p, inverse_func=np.expm1, check_inverse=False)
 

@@ -1,7 +1,10 @@
 """The two fitted pipelines as the service runs them: an `IBUPredictor` (numpy only).
 
 Reads the pipelines' fitted attributes only: the feature steps' medians, vocabularies and
-fill-ins, and each forest's trees as flat node arrays (`predict.forest.Forest`).
+fill-ins, the recipe model's line, and each model's trees as flat node arrays
+(`predict.forest.Forest`). The recipe model's two forests become one: the mean over all their
+trees equals the weighted sum of the two means once each tree's leaf values are scaled by its
+forest's weight x (all trees / its trees).
 """
 
 from __future__ import annotations
@@ -22,12 +25,21 @@ def forest_of(log1p_forest: Any) -> Forest:
     return flatten([estimator.tree_ for estimator in forest.estimators_], forest.n_features_in_)
 
 
-def flatten(trees: Sequence[Any], n_features: int) -> Forest:
-    """Fitted single-output regression `Tree`s (an estimator's `tree_`) one after the other; a leaf
-    points at itself with a threshold of +inf (see `Forest`)."""
+def weighted_forest(forests: Sequence[tuple[Any, float]]) -> Forest:
+    """One `Forest` answering the weighted sum of fitted forests' means ((forest, weight) pairs)."""
+    total = sum(len(forest.estimators_) for forest, _ in forests)
+    trees = [estimator.tree_ for forest, _ in forests for estimator in forest.estimators_]
+    scales = [weight * total / len(forest.estimators_) for forest, weight in forests for _ in forest.estimators_]
+    return flatten(trees, forests[0][0].n_features_in_, scales)
+
+
+def flatten(trees: Sequence[Any], n_features: int, scales: Sequence[float] | None = None) -> Forest:
+    """Fitted single-output regression `Tree`s (an estimator's `tree_`) one after the other, each
+    tree's leaf values times its scale (default 1); a leaf points at itself with a threshold of +inf
+    (see `Forest`)."""
     left, right, feature, threshold, value, roots = [], [], [], [], [], []
     offset, depth = 0, 0
-    for tree in trees:
+    for tree, scale in zip(trees, [1.0] * len(trees) if scales is None else scales, strict=True):
         ids = np.arange(offset, offset + int(tree.node_count))
         leaf = np.asarray(tree.children_left) == -1
         left.append(np.where(leaf, ids, np.asarray(tree.children_left) + offset))
@@ -37,7 +49,7 @@ def flatten(trees: Sequence[Any], n_features: int) -> Forest:
         values = np.asarray(tree.value, dtype=np.float64)
         if values.shape[1:] != (1, 1):
             raise ValueError(f"expected a single-output regression tree, got values of shape {values.shape}")
-        value.append(values[:, 0, 0])
+        value.append(values[:, 0, 0] * scale)
         roots.append(offset)
         depth = max(depth, int(tree.max_depth))
         offset += len(ids)
@@ -54,6 +66,7 @@ def flatten(trees: Sequence[Any], n_features: int) -> Forest:
 def predictor_of(card: Pipeline, recipe: Pipeline) -> IBUPredictor:
     """Both fitted pipelines (`card_model.build_pipeline`, `recipe_model.build_pipeline`) compiled."""
     card_step, recipe_step = card.named_steps["features"], recipe.named_steps["features"]
+    learner = recipe.named_steps["model"]  # a fitted `line_forests.LineAndForests`
     return IBUPredictor(
         card_medians=np.asarray(card_step.medians_, dtype=np.float64),
         card_vocabulary=dict(card_step.vocabulary_),
@@ -62,5 +75,6 @@ def predictor_of(card: Pipeline, recipe: Pipeline) -> IBUPredictor:
         recipe_vocabulary=dict(recipe_step.card_.vocabulary_),
         recipe_volume_median=float(recipe_step.volume_median_),
         recipe_og_median=float(recipe_step.og_median_),
-        recipe_forest=forest_of(recipe.named_steps["model"]),
+        recipe_line=(float(learner.intercept_), float(learner.slope_)),
+        recipe_forest=weighted_forest(learner.forests()),
     )

@@ -4,13 +4,15 @@ Pure: no Dagster, BentoML or AWS. `card` is `card_model`'s pipeline, for clients
 recipe; `recipe` is `recipe_model`'s, for records that carry `ingredients.hops`. `train`
 evaluates both on the same folds (`evaluation.Protocol`: repeated 5x5-fold CV, grouped by hop
 schedule, the mean predictor; the card model's 70/30 split; the Tinseth estimate alone,
-calibrated, beside the recipe model), fits both on every row, and compiles them into the one
-`IBUPredictor` the model store holds, so both are gated, saved and deployed together.
+calibrated, beside the recipe model), fits both on every row, measures whether the compiled
+recipe model follows the physics on every recipe with boiled hops (`physics.figures`, among the
+recipe model's metrics), and compiles them into the one `IBUPredictor` the model store holds, so
+both are gated, saved and deployed together.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -18,7 +20,7 @@ import polars as pl
 
 from beer_platform.predict.features import TINSETH_COLUMN
 from beer_platform.predict.predictor import CARD, MODELS, RECIPE, IBUPredictor
-from beer_platform.training import card_model, recipe_model
+from beer_platform.training import card_model, physics, recipe_model
 from beer_platform.training.compile import predictor_of
 from beer_platform.training.evaluation import SEED, Protocol, TrainedModel
 from beer_platform.training.rows import card_matrix, target
@@ -57,16 +59,23 @@ class TrainedModels:
         return {CARD: self.card.metrics, RECIPE: self.recipe.metrics}
 
 
-def train(rows: pl.DataFrame, beer_hops: pl.DataFrame, recipes: pl.DataFrame, seed: int = SEED) -> TrainedModels:
+def train(rows: pl.DataFrame, beer_hops: pl.DataFrame, recipes: pl.DataFrame, seed: int = SEED,
+          beers: pl.DataFrame | None = None) -> TrainedModels:  # fmt: skip
     """Both models on the training rows (`rows.training_rows` of the cleaned beers) with the recipe
-    tables, each evaluated on the same folds, then fit on every row."""
+    tables, each evaluated on the same folds, then fit on every row; the physics judged on the
+    recipes of every beer of `beers` (the whole catalogue: no IBU needed), by default the rows'."""
     X_recipe = recipe_model.lake_matrix(rows, beer_hops, recipes)
     protocol = Protocol(target(rows), recipe_model.hop_schedule_groups(X_recipe), seed)
     recipe = protocol.evaluate(recipe_model.build_pipeline, X_recipe,
                                extras={"tinseth_cv": recipe_model.build_tinseth_pipeline})  # fmt: skip
     card = protocol.evaluate(card_model.build_pipeline, card_matrix(rows), split=True)
+    models = IBUModels(card.pipeline, recipe.pipeline)
+    judged = X_recipe if beers is None else recipe_model.lake_matrix(beers, beer_hops, recipes)
+    compiled = models.compiled()  # the physics of the model as served
+    figures = physics.figures(lambda X: compiled.predict_recipe(X)[:, 0], judged)
+    recipe = replace(recipe, metrics={**recipe.metrics, **figures})
     estimate = recipe.pipeline.named_steps["features"].tinseth_ibu(X_recipe)
-    return TrainedModels(IBUModels(card.pipeline, recipe.pipeline), card, recipe, estimate)
+    return TrainedModels(models, card, recipe, estimate)
 
 
 def comparison(metrics: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
@@ -98,8 +107,20 @@ def comparison_table(metrics: dict[str, dict[str, float]]) -> str:
 def headline(metrics: dict[str, dict[str, float]]) -> str:
     """One line for the run summary."""
     card, recipe = metrics[CARD], metrics[RECIPE]
-    return (f"recipe CV MAE {recipe['cv_mae']:.2f}, R2 {recipe['cv_r2']:.3f} (grouped {recipe['grouped_cv_mae']:.2f}); "
-            f"card {card['cv_mae']:.2f}, R2 {card['cv_r2']:.3f}; mean predictor {card['baseline_cv_mae']:.2f}")  # fmt: skip
+    return (f"recipe CV MAE {recipe['cv_mae']:.2f}, R2 {recipe['cv_r2']:.3f} (grouped {recipe['grouped_cv_mae']:.2f}"
+            f"{physics_summary(recipe)}); card {card['cv_mae']:.2f}, R2 {card['cv_r2']:.3f}; "
+            f"mean predictor {card['baseline_cv_mae']:.2f}")  # fmt: skip
+
+
+def physics_summary(recipe: dict[str, float]) -> str:
+    """", more hops more IBU x1.5/x2/x3 99.7/99.7/99.4%, none less 100%" from the recipe model's
+    metrics; empty for a model measured before the physics was."""
+    names = physics.figure_names()
+    if not all(name in recipe for name in names):
+        return ""
+    scaled = "/".join(f"{100 * recipe[name]:.1f}" for name in names[:-1])
+    factors = "/".join(physics.factor_name(factor).replace("_", ".") for factor in physics.FACTORS)
+    return f", more hops more IBU {factors} {scaled}%, none less {100 * recipe[names[-1]]:.1f}%"
 
 
 def rounded(metrics: dict[str, dict[str, float]], digits: int = 4) -> dict[str, Any]:

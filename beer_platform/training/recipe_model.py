@@ -6,8 +6,10 @@ tuples), built identically from request or PunkAPI records (`predict.inputs.reci
 from the lake tables (`lake_matrix`). Features (`RecipeFeatures`): the card numbers and derived
 ones (no name words: they stood in for the recipe and hurt once it is in), then
 `predict.features.RECIPE_FEATURE_NAMES`: per boil stage the grams of hops per litre, and the
-Tinseth estimate (total, log1p, per boiled stage). The card model's learner (extra-trees on
-log1p(ibu)). docs/model.md has the figures and the variants compared.
+Tinseth estimate (total, log1p, per boiled stage). The learner (`line_forests.LineAndForests`): a
+line on log1p(Tinseth) and two extra-trees on its residual, one constrained to follow the hops,
+so that more boiled hops predict more IBU (`physics`). docs/model.md has the figures and the
+variants compared.
 """
 
 from __future__ import annotations
@@ -28,8 +30,9 @@ from beer_platform.lake.recipe_tables import hop_additions
 from beer_platform.predict.features import RECIPE_FEATURE_NAMES, input_matrix, recipe_features
 from beer_platform.predict.inputs import FEATURES, HOPS_COLUMN, INPUT_COLUMNS, NUMERIC_FEATURES, VOLUME_COLUMN
 from beer_platform.predict.inputs import as_rows, model_hops
-from beer_platform.training.card_model import BeerFeatures, log1p_forest
+from beer_platform.training.card_model import BeerFeatures
 from beer_platform.training.evaluation import SEED
+from beer_platform.training.line_forests import LineAndForests
 
 _LOG_TINSETH = RECIPE_FEATURE_NAMES.index("log1p_tinseth_ibu")
 _NO_NAME_WORDS = math.inf  # a name word would have to be in infinitely many training names
@@ -107,8 +110,8 @@ class TinsethFeature(RecipeFeatures):
 
 
 def build_pipeline(seed: int = SEED) -> Pipeline:
-    """Unfitted: card numbers + recipe features -> extra-trees on log1p(ibu)."""
-    return Pipeline([("features", RecipeFeatures()), ("model", log1p_forest(seed))])
+    """Unfitted: card numbers + recipe features -> a line on log1p(Tinseth) and forests on its residual."""
+    return Pipeline([("features", RecipeFeatures()), ("model", LineAndForests(seed))])
 
 
 def build_tinseth_pipeline(seed: int = SEED) -> Pipeline:

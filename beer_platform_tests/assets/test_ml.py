@@ -15,6 +15,7 @@ import pytest
 from beer_platform.aws import s3 as s3_ops
 from beer_platform.local.punkapi_replica import load_beers
 from beer_platform.settings import SOURCE_ROOT
+from beer_platform.training import physics
 from beer_platform_tests.assets.stage_inputs import put_table
 
 pytestmark = pytest.mark.integration
@@ -56,6 +57,8 @@ def test_ibu_model_alone_trains_through_the_table_and_saves_and_exports_the_mode
     assert meta["recipe_cv_mae"] < meta["card_cv_mae"] < meta["card_baseline_cv_mae"]
     assert meta["recipe_grouped_cv_mae"] > meta["recipe_cv_mae"] and meta["recipe_tinseth_cv_mae"] > meta["recipe_cv_mae"]
     assert "| recipe model, grouped folds |" in meta["comparison"] and "50% alpha" in meta["extract_assumption"]
+    assert meta["recipe_physics_recipes"] == 320  # every beer of the partition whose recipe boils hops
+    assert min(meta[f"recipe_{name}"] for name in physics.figure_names()) >= 0.98  # x1.5, x2, x3, no hops
     assert again["check"] and again["meta"]["retrained"] is False and again["meta"]["model_tag"] == meta["model_tag"]
     figures = {key for key, value in meta.items() if key.startswith(("card_", "recipe_")) and isinstance(value, float)}
     assert {"recipe_cv_mae", "card_grouped_cv_r2"} <= figures  # the same keys, retrained or kept: plotted over runs

@@ -175,3 +175,21 @@ def test_a_forest_that_points_outside_its_nodes_is_refused(stored: Path, tmp_pat
     (bent / model_files.MANIFEST_FILE).write_text(json.dumps(manifest))
     with pytest.raises(model_files.ModelFileError, match="outside"):
         model_files.load(bent)
+
+
+def _edited(stored: Path, target: Path, edit) -> Path:
+    edited = _copy(stored, target)
+    manifest = json.loads((edited / model_files.MANIFEST_FILE).read_text())
+    edit(manifest)
+    (edited / model_files.MANIFEST_FILE).write_text(json.dumps(manifest))
+    return edited
+
+
+def test_a_recipe_line_that_is_not_two_finite_numbers_or_a_file_of_another_version_is_refused(stored, tmp_path) -> None:
+    for name, line in (("nan", ["NaN", 0.4]), ("short", [2.0]), ("text", "2.0, 0.4")):
+        edited = _edited(stored, tmp_path / name, lambda manifest: manifest["models"]["recipe"].update(line=line))
+        with pytest.raises(model_files.ModelFileError):
+            model_files.load(edited)
+    older = _edited(stored, tmp_path / "v1", lambda manifest: manifest.update(version=1))  # no line: before the physics
+    with pytest.raises(model_files.ModelFileError, match="not a beer-platform/ibu-predictor v2 manifest"):
+        model_files.load(older)

@@ -125,5 +125,5 @@ def test_beers_sharing_a_hop_schedule_share_a_group(X: np.ndarray, rows: pl.Data
 
 def test_the_features_are_named_and_carry_no_name_words(pipeline: Pipeline) -> None:
     names = pipeline.named_steps["features"].get_feature_names_out()
-    assert len(names) == pipeline.named_steps["model"].regressor_.n_features_in_
+    assert len(names) == pipeline.named_steps["model"].n_features_in_
     assert not any(name.startswith("name_has_") for name in names)
