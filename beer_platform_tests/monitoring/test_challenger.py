@@ -65,4 +65,4 @@ def test_the_logged_inputs_answered_again_give_the_logged_answers(predictor):
     part = raw_format.encode_part([raw_format.envelope_line(ReceivedRecord("s", "1", arrived, "r1", blob))])
     frame = events(part)
     assert sorted(set(frame["answered_by"])) == ["card", "recipe"]
-    np.testing.assert_allclose(answers(predictor, frame), frame["ibu"].to_numpy(), rtol=1e-9)
+    np.testing.assert_allclose(answers(predictor, frame), frame["ibu"].to_numpy(), atol=0.005)  # answers: 2 decimals
