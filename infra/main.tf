@@ -28,14 +28,14 @@ module "lake" {
 module "catalog" {
   source = "./modules/catalog"
 
-  glue_database    = var.glue_database
-  glue_table       = var.glue_table
+  glue_database        = var.glue_database
+  glue_table           = var.glue_table
   glue_beer_hops_table = var.glue_beer_hops_table
   glue_recipes_table   = var.glue_recipes_table
-  athena_workgroup = var.athena_workgroup
-  artifacts_bucket = module.lake.artifacts_bucket
-  kms_key_arn      = module.lake.kms_key_arn
-  force_destroy    = var.force_destroy
+  athena_workgroup     = var.athena_workgroup
+  artifacts_bucket     = module.lake.artifacts_bucket
+  kms_key_arn          = module.lake.kms_key_arn
+  force_destroy        = var.force_destroy
 }
 
 module "serving" {
