@@ -16,9 +16,9 @@ import pytest
 
 from beer_platform.aws.clients import AwsClients
 from beer_platform.local import stack
-from beer_platform.local.provision import provision
 from beer_platform.names import DEFAULT_NAMES, ResourceNames
 from beer_platform.settings import Settings, load_settings
+from beer_platform_tests.own_resources import create_own_resources
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -36,8 +36,11 @@ def stack_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def local_stack(stack_dir: Path) -> Iterator[dict]:
-    """`beer-platform stack up --detach` on free ports, in a throwaway state dir."""
-    state = stack.start_detached(stack_dir, aws_port=stack.free_port(), punkapi_port=stack.free_port())
+    """`beer-platform stack up --detach` on free ports, in a throwaway state dir, as soon as its
+    endpoints answer: Terraform goes on creating infra/'s resources in the background (the
+    `settings` fixture waits for them; tests with resources of their own need not)."""
+    state = stack.start_detached(stack_dir, aws_port=stack.free_port(), punkapi_port=stack.free_port(),
+                                 until="endpoints")  # fmt: skip
     try:
         yield state
     finally:
@@ -45,16 +48,29 @@ def local_stack(stack_dir: Path) -> Iterator[dict]:
         shutil.rmtree(stack_dir / "registry", ignore_errors=True)  # the pushed images: ~700 MB
 
 
-@pytest.fixture(scope="session")
-def settings(local_stack: dict, stack_dir: Path) -> Settings:
+def _settings(stack_dir: Path) -> Settings:
     return load_settings({"BEER_PLATFORM_ENV": "local", "BEER_PLATFORM_STACK_DIR": str(stack_dir)})
 
 
+@pytest.fixture(scope="session")
+def settings(local_stack: dict, stack_dir: Path) -> Settings:
+    """The local stack's settings, once the platform's resources (under its own names) exist."""
+    stack.wait_until(stack_dir, "ready")
+    return _settings(stack_dir)
+
+
+@pytest.fixture(scope="session")
+def endpoint_settings(local_stack: dict, stack_dir: Path) -> Settings:
+    """The local stack's endpoints, whatever Terraform has created yet."""
+    return _settings(stack_dir)
+
+
 @pytest.fixture
-def own_settings(settings: Settings) -> Settings:
+def own_settings(endpoint_settings: Settings) -> Settings:
     """The local stack's settings with resources of this test's own (buckets, stream, database,
-    repository, function), provisioned in the shared moto server: what other tests wrote is not
-    seen, and what this test writes is seen by no other test, whatever the order they run in."""
+    role; the repository and function its deployment creates), made in the shared moto server:
+    what other tests wrote is not seen, and what this test writes is seen by no other test,
+    whatever the order they run in."""
     uid = uuid.uuid4().hex[:8]
     names = dataclasses.replace(
         DEFAULT_NAMES,
@@ -62,8 +78,8 @@ def own_settings(settings: Settings) -> Settings:
         stream=f"t{uid}-events", glue_database=f"t{uid}", athena_workgroup=f"t{uid}",
         ecr_repository=f"t{uid}-ibu-model", lambda_function=f"t{uid}-ibu-model", lambda_role=f"t{uid}-ibu-model",
     )  # fmt: skip
-    provision(settings.aws_endpoint_url, names)
-    return dataclasses.replace(settings, names=names)
+    create_own_resources(AwsClients.from_settings(endpoint_settings), names)
+    return dataclasses.replace(endpoint_settings, names=names)
 
 
 @pytest.fixture

@@ -110,13 +110,15 @@ def live_image_uri(lambda_client: Any, names: ResourceNames) -> str:
 
 
 def rollback(lambda_client: Any, names: ResourceNames) -> tuple[str, str]:
-    """Point `live` at the previous published version (the highest below the current one);
+    """Point `live` at the previous release (the highest version below the current one whose
+    description names a model: Terraform's first version of the function is not a release);
     returns (from_version, to_version)."""
     current, _ = live_version(lambda_client, names)
-    older = [number for number in published_versions(lambda_client, names.lambda_function) if number < int(current)]
+    older = [number for number, description in published_versions(lambda_client, names.lambda_function).items()
+             if number < int(current) and parse_description(description).get("model")]  # fmt: skip
     if not older:
         raise NoPreviousVersion(f"{names.lambda_function}:{names.lambda_alias} is at version {current}; "
-                                "no earlier published version to roll back to")  # fmt: skip
+                                "no earlier release to roll back to")  # fmt: skip
     target = str(max(older))
     lambda_client.update_alias(FunctionName=names.lambda_function, Name=names.lambda_alias, FunctionVersion=target)
     return current, target
