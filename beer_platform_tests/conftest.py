@@ -16,9 +16,11 @@ import pytest
 
 from beer_platform.aws.clients import AwsClients
 from beer_platform.local import stack
+from beer_platform.local.terraform import INFRA_DIR, LOCAL_TFVARS
 from beer_platform.names import DEFAULT_NAMES, ResourceNames
 from beer_platform.settings import Settings, load_settings
 from beer_platform_tests.own_resources import create_own_resources
+from beer_platform_tests.terraform_harness import FreshEndpointRun
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -27,6 +29,27 @@ def pytest_configure(config: pytest.Config) -> None:
     # Tests never touch the checkout's model store; BentoML fixes its home on first use.
     if "BENTOML_HOME" not in os.environ or Path(os.environ["BENTOML_HOME"]) == ROOT / ".bentoml":
         os.environ["BENTOML_HOME"] = tempfile.mkdtemp(prefix="bentoml-tests-")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def background_runs(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """Slow Terraform runs that tests only check at the end, started when the session starts (if a
+    selected test asks for one) so that their provider waiters overlap the other tests: the
+    whole of infra/ applied to a fresh endpoint of its own, planned and destroyed."""
+    runs = {}
+    if any("fresh_endpoint_run" in getattr(item, "fixturenames", ()) for item in request.session.items):
+        runs["infra"] = FreshEndpointRun(
+            INFRA_DIR, (LOCAL_TFVARS, ROOT / "beer_platform_tests" / "fresh_endpoint.tfvars"),
+            tmp_path_factory.mktemp("fresh-endpoint"),
+            # A root that attaches AWS managed policies (ECS task execution, RDS monitoring) needs them loaded.
+            moto_environment={"MOTO_IAM_LOAD_MANAGED_POLICIES": "true"},
+        ).start()  # fmt: skip
+    return runs
+
+
+@pytest.fixture(scope="session")
+def fresh_endpoint_run(background_runs: dict) -> FreshEndpointRun:
+    return background_runs["infra"]
 
 
 @pytest.fixture(scope="session")
