@@ -110,6 +110,9 @@ class Provisioner:
         self.names = names
         self._status: dict[str, Any] = {"state": "applying", "by": "provisioner"}
 
+    def prepare(self, endpoint: str) -> None:
+        pass
+
     def begin(self, endpoint: str, registry: str | None) -> None:
         started = time.monotonic()
         created = provision(endpoint, self.names)

@@ -35,7 +35,10 @@ LOG = "apply.log"
 
 
 class Infrastructure(Protocol):
-    """What a `LocalStack` gets its resources from."""
+    """What a `LocalStack` gets its resources from: `prepare` before the endpoint serves, `begin`
+    once it serves what was replayed."""
+
+    def prepare(self, endpoint: str) -> None: ...
 
     def begin(self, endpoint: str, registry: str | None) -> None: ...
 
@@ -113,6 +116,8 @@ class TerraformInfrastructure:
         self._lock = threading.Lock()
         self._status: dict[str, Any] = {"state": APPLYING, "by": "terraform", "log": str(workspace.path / LOG)}
         self._thread: threading.Thread | None = None
+        self._init: threading.Thread | None = None
+        self._init_error: Exception | None = None
         self._proc = None
         self._clients: AwsClients | None = None
 
@@ -120,10 +125,23 @@ class TerraformInfrastructure:
     def record(self) -> Path:
         return self.workspace.path / RECORD
 
-    def begin(self, endpoint: str, registry: str | None) -> None:
+    def prepare(self, endpoint: str) -> None:
+        """With no record of a last apply, one will follow: `terraform init` starts now, while
+        the endpoint starts (init needs no endpoint)."""
         terraform_binary()  # no Terraform: the stack fails at once, saying so
-        self._clients = AwsClients.for_local_endpoint(endpoint, self.names.region)
         self.workspace.prepare()
+        if not self.record.exists():
+            self._init = threading.Thread(target=self._run_init, args=(endpoint,), name="terraform init", daemon=True)
+            self._init.start()
+
+    def _run_init(self, endpoint: str) -> None:
+        try:
+            self.workspace.init(endpoint)
+        except Exception as err:  # noqa: BLE001 - raised again by the apply that needed it
+            self._init_error = err
+
+    def begin(self, endpoint: str, registry: str | None) -> None:
+        self._clients = AwsClients.for_local_endpoint(endpoint, self.names.region)
         fingerprint = self.workspace.fingerprint(registry or "")
         if self._unchanged(fingerprint):
             self._set(state=APPLIED, unchanged=True, resources=self.workspace.instances(), seconds=0.0)
@@ -144,7 +162,12 @@ class TerraformInfrastructure:
     def _apply(self, endpoint: str, fingerprint: str) -> None:
         started = time.monotonic()
         try:
-            self.workspace.init(endpoint)
+            if self._init is None:
+                self.workspace.init(endpoint)
+            else:
+                self._init.join()
+                if self._init_error is not None:
+                    raise self._init_error
             self._proc = self.workspace.popen(endpoint, "apply", "-auto-approve", "-input=false", PARALLELISM)
             errors = self._follow(self._proc)
             if self._proc.wait() != 0:

@@ -163,8 +163,9 @@ class LocalStack:
         except registry.RegistryUnavailable as err:
             registry_problem = str(err)
         kept = compact_recording(self.recording)
-        self._moto = endpoint_server.serve(self.aws_port, recording=self.recording, registry_host=registry_host)
         endpoint = f"http://127.0.0.1:{self.aws_port}"
+        self.infrastructure.prepare(endpoint)
+        self._moto = endpoint_server.serve(self.aws_port, recording=self.recording, registry_host=registry_host)
         if kept:
             httpx.post(f"{endpoint}/moto-api/recorder/replay-recording", timeout=600).raise_for_status()
         self.infrastructure.begin(endpoint, registry_host)

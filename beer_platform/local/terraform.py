@@ -28,8 +28,6 @@ LOCAL_TFVARS = LOCAL_DIR / "local.tfvars"
 DEFAULT_PLUGIN_DIR = "/opt/tf-plugins"
 STATE_FILE = "terraform.tfstate"
 PARALLELISM = "-parallelism=30"  # the first apply's resources are ~20 wide; waiters overlap
-_AWS_ENVIRONMENT = ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_CONFIG_FILE",
-                    "AWS_SHARED_CREDENTIALS_FILE", "AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE")  # fmt: skip
 
 
 class TerraformMissing(RuntimeError):
@@ -74,8 +72,8 @@ class Workspace:
     def prepare(self) -> None:
         """Link the root module's files and folders, and the override, into the workspace."""
         self.path.mkdir(parents=True, exist_ok=True)
-        wanted = {p.name: p for p in self.source.iterdir() if p.suffix == ".tf" or (p.is_dir() and p.name != "local"
-                                                                                     and not p.name.startswith("."))}  # fmt: skip
+        wanted = {p.name: p for p in self.source.iterdir()
+                  if not p.name.startswith(".") and (p.suffix == ".tf" or p.is_dir()) and p != LOCAL_DIR}  # fmt: skip
         wanted[self.override.name] = self.override
         for link in self.path.iterdir():
             if link.is_symlink() and (link.name not in wanted or wanted[link.name].resolve() != link.resolve()):
@@ -95,7 +93,8 @@ class Workspace:
         return _digest(self.sources(), f"{extra}\0{binary}\0{binary.stat().st_mtime_ns}\0{plugin_dir()}")
 
     def environment(self, endpoint: str) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if k not in _AWS_ENVIRONMENT and not k.startswith("TF_")}
+        # Nothing of the user's AWS or Terraform configuration (profiles, per-service endpoints, TF_DATA_DIR...).
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TF_"))}
         key, secret = LOCAL_CREDENTIALS
         return env | {
             "AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": key, "AWS_SECRET_ACCESS_KEY": secret,
@@ -110,7 +109,7 @@ class Workspace:
     def run(self, endpoint: str, action: str, *extra: str, ok: tuple[int, ...] = (0,),
             timeout: float = 900) -> subprocess.CompletedProcess:  # fmt: skip
         done = subprocess.run(self.command(action, *extra), cwd=self.path, env=self.environment(endpoint),
-                              capture_output=True, text=True, timeout=timeout)  # fmt: skip
+                              capture_output=True, text=True, timeout=timeout, preexec_fn=die_with_parent)  # fmt: skip
         if done.returncode not in ok:
             raise TerraformFailed(f"terraform {action} failed ({done.returncode}): {_errors(done.stderr or done.stdout)}")
         return done
