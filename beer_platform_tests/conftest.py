@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -115,8 +116,16 @@ def own_clients(own_settings: Settings) -> AwsClients:
     return AwsClients.from_settings(own_settings)
 
 
+def _default_sigterm() -> None:  # pragma: no cover - runs in the child between fork and exec
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
+    # Dagster run in this process copies SIGINT's handler onto SIGTERM: under a shell that started
+    # the tests with SIGINT ignored (a background job), SIGTERM ends up ignored too, the CLI inherits
+    # that, and the `tail`s Dagster starts there for its logs outlive it, holding our pipes open.
     return subprocess.run(
         [sys.executable, "-m", "beer_platform.cli", *args],
         cwd=ROOT, env={**os.environ, **(env or {})}, capture_output=True, text=True, timeout=timeout,
+        preexec_fn=_default_sigterm,
     )  # fmt: skip
