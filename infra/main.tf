@@ -71,23 +71,24 @@ module "orchestration" {
 # code location and every run on ECS have no outputs.json): the same values as the name outputs.
 locals {
   resource_names = {
-    raw_bucket           = var.raw_bucket
-    cleaned_bucket       = var.cleaned_bucket
-    artifacts_bucket     = var.artifacts_bucket
-    stream               = var.stream
-    stream_shards        = var.stream_shards
-    glue_database        = var.glue_database
-    athena_workgroup     = var.athena_workgroup
-    ecr_repository       = var.ecr_repository
-    lambda_function      = var.lambda_function
-    lambda_alias         = var.lambda_alias
-    lambda_role          = var.lambda_role
-    region               = var.region
+    raw_bucket       = var.raw_bucket
+    cleaned_bucket   = var.cleaned_bucket
+    artifacts_bucket = var.artifacts_bucket
+    stream           = var.stream
+    stream_shards    = var.stream_shards
+    glue_database    = var.glue_database
+    athena_workgroup = var.athena_workgroup
+    ecr_repository   = var.ecr_repository
+    lambda_function  = var.lambda_function
+    lambda_alias     = var.lambda_alias
+    lambda_role      = var.lambda_role
+    region           = var.region
   }
 }
 
 module "dagster" {
   source = "./modules/dagster"
+  count  = var.dagster_on_ecs ? 1 : 0 # the local stack runs Dagster on the container engine instead
 
   services_image_uri        = var.dagster_services_image_uri
   code_image_uri            = var.dagster_code_image_uri
