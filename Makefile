@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export BENTOML_HOME ?= $(CURDIR)/.bentoml
 
-.PHONY: setup container-tools run dev serve serve-lambda test test-fast lint-imports lint-infra bench stack-up stack-down clean
+.PHONY: setup container-tools run dev serve serve-lambda test test-fast lint-imports lint-infra bench stack-up stack-down stack-destroy clean
 LAMBDA_PORT ?= 9000
 
 # uv itself lives in its own small venv, so the project's venv holds exactly what uv.lock says.
@@ -56,6 +56,7 @@ test-fast: setup
 lint-imports: setup
 	$(BIN)/lint-imports
 
+## terraform fmt -check and validate (root and every module, offline), HCL parse, checkov.
 lint-infra: setup
 	PYTHON=$(BIN)/python bash infra/lint.sh
 
@@ -70,6 +71,10 @@ stack-up: setup
 
 stack-down: setup
 	$(BIN)/beer-platform stack down
+
+## `terraform destroy` of what the stack's apply of infra/ created, then stop it (plain stack-down keeps it).
+stack-destroy: setup
+	$(BIN)/beer-platform stack down --destroy
 
 clean:
 	-$(BIN)/beer-platform stack down

@@ -33,6 +33,7 @@ def _connected_settings() -> Settings:
 
         if stack.read_state(stack_dir()) is None:
             raise CommandError("the local stack is not running: beer-platform stack up --detach")
+        stack.wait_until(stack_dir(), "ready")  # a stack just started may still be creating resources
     return settings
 
 
@@ -50,13 +51,20 @@ def _stack(args: argparse.Namespace) -> int:
             print(f"AWS endpoint (moto): {state.aws_endpoint_url}", flush=True)
             print(f"PunkAPI replica:     {state.punkapi_base_url}", flush=True)
             print(f"state: {state.recording} ({state.replayed_requests} requests replayed); Ctrl-C stops", flush=True)
+            print(infra_line(state.infra), flush=True)
 
         if stack.read_state(state_dir) is not None:
             print(f"a local stack is already running (see {state_dir / stack.STATE_FILE})", file=sys.stderr)
             return 1
-        stack.run_foreground(state_dir, args.aws_port, args.punkapi_port, on_ready=ready)
+        stack.run_foreground(state_dir, args.aws_port, args.punkapi_port, on_ready=ready,
+                             on_infra=lambda infra: print(infra_line(infra), flush=True))  # fmt: skip
         return 0
     if args.action == "down":
+        if args.destroy:
+            done = stack.destroy_detached(state_dir, args.aws_port, args.punkapi_port)
+            print(f"terraform destroy against {done['endpoint']}: {done['destroyed']} resources of infra/ destroyed "
+                  f"in {done['seconds']:.1f}s; local stack stopped (the next `stack up` applies infra/ again)")
+            return 0
         print("stopped" if stack.stop_detached(state_dir) else "no local stack was running")
         return 0
     status = stack.status(state_dir)
@@ -68,32 +76,68 @@ def _stack(args: argparse.Namespace) -> int:
     return 0
 
 
+def infra_line(infra: dict) -> str:
+    """What the stack's infrastructure is doing, in one line (see local.infrastructure)."""
+    state, log = infra.get("state"), infra.get("log", "")
+    if state == "applied" and infra.get("unchanged"):
+        return f"infra/: unchanged since the last apply, state replayed ({infra.get('resources', 0)} resources)"
+    if state == "applied":
+        return (f"infra/: applied by {infra.get('by', 'terraform')} ({infra.get('resources', 0)} resources, "
+                f"{infra.get('seconds', 0):.1f}s)")
+    if state == "ready":
+        return f"infra/: the platform's resources exist; terraform apply goes on in the background (log: {log})"
+    if state == "failed":
+        return f"infra/: terraform apply FAILED: {infra.get('error', '')} (log: {log})"
+    return f"infra/: terraform apply under way (log: {log})"
+
+
 def _run(args: argparse.Namespace) -> int:
     """Everything end to end: stack up, materialize the graph, summary, stack down."""
-    from beer_platform.definitions import build_definitions
     from beer_platform.local import stack
-    from beer_platform.runner import dagster_instance, run_platform
 
     settings = load_settings()
-    started_stack = False
-    if settings.env == "local":
-        state_dir = stack_dir()
-        if stack.read_state(state_dir) is None:
-            print("starting the local stack (moto + PunkAPI replica)...", flush=True)
-            stack.start_detached(state_dir, args.aws_port, args.punkapi_port)
-            started_stack = True
-        settings = load_settings()  # now with the running stack's endpoints
-    print(f"environment: {settings.env}; AWS endpoint: {settings.aws_endpoint_url or 'AWS'}; "
-          f"PunkAPI: {settings.punkapi_base_url}", flush=True)  # fmt: skip
+    state_dir, launched = stack_dir(), None
+    if settings.env == "local" and stack.read_state(state_dir) is None:
+        print("starting the local stack (moto, PunkAPI replica, terraform apply of infra/)...", flush=True)
+        stack.terraform_binary()
+        launched = stack.launch_detached(state_dir, stack.stack_command(state_dir, args.aws_port, args.punkapi_port))
+    # Dagster takes seconds to import: while the stack starts.
+    from beer_platform.definitions import build_definitions
+    from beer_platform.runner import dagster_instance, run_platform
+
+    outcome = None
     try:
+        if settings.env == "local":
+            print(infra_line(stack.wait_until(state_dir, "ready", launched)["infra"]), flush=True)
+            settings = load_settings()  # now with the running stack's endpoints
+        print(f"environment: {settings.env}; AWS endpoint: {settings.aws_endpoint_url or 'AWS'}; "
+              f"PunkAPI: {settings.punkapi_base_url}", flush=True)  # fmt: skip
         defs = build_definitions(settings)
         outcome = run_platform(defs, dagster_instance(), echo=lambda line: print(line, flush=True))
         _print_summary(outcome, defs, settings)
     finally:
-        if started_stack and not args.keep_stack:
-            stack.stop_detached(stack_dir())
+        infra_ok = outcome is None or settings.env != "local" or _infra_ended_well(state_dir)
+        if launched is not None and not args.keep_stack:
+            stack.stop_detached(state_dir)
             print("local stack stopped (its state is kept in .stack/)")
-    return 0 if outcome.success else 1
+    return 0 if outcome is not None and outcome.success and infra_ok else 1
+
+
+def _infra_ended_well(state_dir: Path) -> bool:
+    """After a run: wait for a running apply to end and say how it ended."""
+    from beer_platform.local import stack
+
+    try:
+        infra = stack.wait_until(state_dir, "applied", timeout=stack.APPLY_GRACE_S)["infra"]
+    except stack.InfrastructureFailed as failed:
+        print(f"infra/: terraform apply FAILED: {failed}")
+        return False
+    except (TimeoutError, RuntimeError) as err:
+        print(f"infra/: {err}")
+        return False
+    if not infra.get("unchanged"):
+        print(infra_line(infra))
+    return True
 
 
 def _clean(args: argparse.Namespace) -> int:
@@ -237,7 +281,11 @@ def _lambda(args: argparse.Namespace) -> int:
             from beer_platform.deployment.function_url import function_url_event
             from beer_platform.local.live_function import LiveFunction
 
-            lambda_client.get_alias(FunctionName=names.lambda_function, Name=names.lambda_alias)
+            _, description = lambda_api.live_version(lambda_client, names)
+            if not lambda_api.parse_description(description).get("model"):
+                print(f"{names.lambda_function}:{names.lambda_alias} is still the version Terraform created, "
+                      "before any model: materialize ibu_model_lambda first", file=sys.stderr)  # fmt: skip
+                return 1
             with LiveFunction(engine.detect(), clients, names) as live:
                 if args.action == "serve":
                     return _serve_function_url(live, args.port)
@@ -312,6 +360,8 @@ def build_parser() -> argparse.ArgumentParser:
     stack_p = sub.add_parser("stack", help="the local stack: moto's AWS endpoint and the PunkAPI replica")
     stack_p.add_argument("action", choices=["up", "down", "status"])
     stack_p.add_argument("--detach", action="store_true", help="run in the background (up)")
+    stack_p.add_argument("--destroy", action="store_true",
+                         help="down: first `terraform destroy` what the apply of infra/ created (plain down keeps it)")
     stack_p.add_argument("--json", action="store_true", help="print JSON (status)")
     stack_p.add_argument("--state-dir", help="where the stack keeps its state (default .stack/)")
     ports(stack_p)
@@ -368,8 +418,10 @@ def explain(err: Exception) -> str:
     from botocore.exceptions import EndpointConnectionError, NoCredentialsError
 
     from beer_platform.local.http_server import PortTaken
+    from beer_platform.local.stack import InfrastructureFailed
+    from beer_platform.local.terraform import TerraformFailed, TerraformMissing
 
-    if isinstance(err, (CommandError, SettingsError, PortTaken)):
+    if isinstance(err, (CommandError, SettingsError, PortTaken, TerraformMissing, TerraformFailed, InfrastructureFailed)):
         return str(err)
     if isinstance(err, EndpointConnectionError):
         return f"nothing answers at {err.kwargs.get('endpoint_url')}: is the endpoint up? (local: beer-platform stack up --detach)"

@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
-# Static checks for infra/ (no Terraform binary is available: everything is checked offline).
+# Offline checks for infra/ (nothing is downloaded):
 #
+#   0. `terraform fmt -check` on every .tf file and `terraform validate` on the root module and each
+#      module under modules/, with the machine's Terraform and its provider mirror
+#      ($BEER_PLATFORM_TF_PLUGIN_DIR, default /opt/tf-plugins), in a scratch copy of infra/ (so that
+#      init writes nothing into the checkout). Without either, it fails naming what is missing;
 #   1. parse every .tf (and .tfvars.example) file under infra/ with python-hcl2, using the project's python
 #      ($PYTHON, default .venv/bin/python relative to the repo root);
 #   2. run checkov (terraform framework, offline) from its own virtualenv at
@@ -8,11 +12,12 @@
 #      checkov depends on bc-python-hcl2, which installs the same `hcl2` import name as
 #      python-hcl2: the two must never share an environment.
 #
-# Exits non-zero when a file does not parse or checkov reports a failed check.
-# Works from any cwd. Environment:
+# Exits non-zero when a file is not formatted, a module does not validate, a file does not parse
+# or checkov reports a failed check. Works from any cwd. Environment:
 #   PYTHON             project python with python-hcl2 (default: <repo>/.venv/bin/python)
 #   CHECKOV_VENV       checkov's venv (default: <repo>/.tools/checkov-venv)
 #   CHECKOV_BASE_PYTHON  interpreter used to create that venv (default: python3)
+#   BEER_PLATFORM_TF_PLUGIN_DIR  the provider mirror (a folder holding registry.terraform.io/)
 set -euo pipefail
 
 INFRA_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -24,6 +29,33 @@ CHECKOV_VENV="${CHECKOV_VENV:-$REPO_ROOT/.tools/checkov-venv}"
 CHECKOV_BASE_PYTHON="${CHECKOV_BASE_PYTHON:-python3}"
 REQUIREMENTS="$INFRA_DIR/requirements-lint.txt"
 STAMP="$CHECKOV_VENV/.requirements-lint.sha256"
+TF_PLUGIN_DIR="${BEER_PLATFORM_TF_PLUGIN_DIR:-/opt/tf-plugins}"
+
+# --- 0. terraform fmt and validate ------------------------------------------------------------
+if ! command -v terraform >/dev/null 2>&1; then
+    echo "infra/lint.sh: terraform not found on PATH (Terraform >= 1.6 checks infra/: fmt and validate)" >&2
+    exit 1
+fi
+if [[ ! -d "$TF_PLUGIN_DIR/registry.terraform.io" ]]; then
+    echo "infra/lint.sh: no provider mirror at $TF_PLUGIN_DIR (set BEER_PLATFORM_TF_PLUGIN_DIR to a folder holding registry.terraform.io/hashicorp/aws)" >&2
+    exit 1
+fi
+scratch="$(mktemp -d)"
+trap 'rm -rf "$scratch"' EXIT
+export TF_CLI_CONFIG_FILE="$scratch/cli.tfrc" TF_DATA_DIR="$scratch/.terraform" CHECKPOINT_DISABLE=1 TF_IN_AUTOMATION=1
+: >"$TF_CLI_CONFIG_FILE"  # no user's CLI settings
+echo "== terraform fmt -check ($(terraform version | head -n1))"
+terraform fmt -check -recursive -diff "$INFRA_DIR"
+echo "== terraform validate (providers from $TF_PLUGIN_DIR)"
+cp -R "$INFRA_DIR" "$scratch/infra"
+rm -rf "$scratch/infra/.terraform" "$scratch"/infra/modules/*/.terraform
+terraform -chdir="$scratch/infra" init -backend=false -input=false -no-color -plugin-dir="$TF_PLUGIN_DIR" >"$scratch/init.log" \
+    || { cat "$scratch/init.log" >&2; exit 1; }
+# Every module dir shares the root's provider install (TF_DATA_DIR) and lock; two at a time.
+printf '%s\n' "$scratch/infra" "$scratch"/infra/modules/*/ | xargs -P 2 -I{} bash -c '
+    dir="${1%/}"; [[ "$dir" == "$2" ]] || cp "$2/.terraform.lock.hcl" "$dir/"
+    if out="$(terraform -chdir="$dir" validate -no-color 2>&1)"; then echo "${dir#"$3/"}: valid"
+    else echo "${dir#"$3/"}: $out" >&2; exit 255; fi' _ {} "$scratch/infra" "$scratch"
 
 # --- 1. HCL parse -----------------------------------------------------------------------------
 echo "== hcl2 parse (${PYTHON})"

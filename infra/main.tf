@@ -92,6 +92,7 @@ locals {
 
 module "dagster" {
   source = "./modules/dagster"
+  count  = var.dagster_on_ecs ? 1 : 0 # the local stack runs Dagster on the container engine instead
 
   services_image_uri        = var.dagster_services_image_uri
   code_image_uri            = var.dagster_code_image_uri

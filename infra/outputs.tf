@@ -176,95 +176,95 @@ output "serving_kms_key_arn" {
 
 output "dagster_db_host" {
   description = "Address of Dagster's Postgres (DAGSTER_PG_HOST)."
-  value       = module.dagster.instance_environment["DAGSTER_PG_HOST"]
+  value       = try(module.dagster[0].instance_environment["DAGSTER_PG_HOST"], null)
 }
 
 output "dagster_db_port" {
   description = "Port of Dagster's Postgres (DAGSTER_PG_PORT)."
-  value       = module.dagster.instance_environment["DAGSTER_PG_PORT"]
+  value       = try(module.dagster[0].instance_environment["DAGSTER_PG_PORT"], null)
 }
 
 output "dagster_db_name" {
   description = "Database of Dagster's runs, events and schedules (DAGSTER_PG_DB)."
-  value       = module.dagster.instance_environment["DAGSTER_PG_DB"]
+  value       = try(module.dagster[0].instance_environment["DAGSTER_PG_DB"], null)
 }
 
 output "dagster_db_username" {
   description = "User Dagster connects as (DAGSTER_PG_USERNAME)."
-  value       = module.dagster.instance_environment["DAGSTER_PG_USERNAME"]
+  value       = try(module.dagster[0].instance_environment["DAGSTER_PG_USERNAME"], null)
 }
 
 output "dagster_db_password_value_from" {
   description = "ECS valueFrom of the database password in Secrets Manager (DAGSTER_PG_PASSWORD_FROM; the tasks get the password itself as DAGSTER_PG_PASSWORD)."
-  value       = module.dagster.instance_environment["DAGSTER_PG_PASSWORD_FROM"]
+  value       = try(module.dagster[0].instance_environment["DAGSTER_PG_PASSWORD_FROM"], null)
 }
 
 output "dagster_execution_role_arn" {
   description = "Execution role of the Dagster tasks and the runs (DAGSTER_RUN_EXECUTION_ROLE_ARN)."
-  value       = module.dagster.instance_environment["DAGSTER_RUN_EXECUTION_ROLE_ARN"]
+  value       = try(module.dagster[0].instance_environment["DAGSTER_RUN_EXECUTION_ROLE_ARN"], null)
 }
 
 output "dagster_log_group" {
   description = "Log group of the Dagster services and the runs (DAGSTER_RUN_LOG_GROUP)."
-  value       = module.dagster.instance_environment["DAGSTER_RUN_LOG_GROUP"]
+  value       = try(module.dagster[0].instance_environment["DAGSTER_RUN_LOG_GROUP"], null)
 }
 
 output "dagster_run_task_family_prefix" {
   description = "Prefix of the run task definitions (DAGSTER_RUN_TASK_FAMILY_PREFIX)."
-  value       = module.dagster.instance_environment["DAGSTER_RUN_TASK_FAMILY_PREFIX"]
+  value       = try(module.dagster[0].instance_environment["DAGSTER_RUN_TASK_FAMILY_PREFIX"], null)
 }
 
 output "dagster_code_server_host" {
   description = "Cloud Map name of the code server (DAGSTER_CODE_SERVER_HOST)."
-  value       = module.dagster.instance_environment["DAGSTER_CODE_SERVER_HOST"]
+  value       = try(module.dagster[0].instance_environment["DAGSTER_CODE_SERVER_HOST"], null)
 }
 
 output "dagster_code_server_port" {
   description = "gRPC port of the code server (DAGSTER_CODE_SERVER_PORT)."
-  value       = module.dagster.instance_environment["DAGSTER_CODE_SERVER_PORT"]
+  value       = try(module.dagster[0].instance_environment["DAGSTER_CODE_SERVER_PORT"], null)
 }
 
 output "dagster_code_location_name" {
   description = "Name of the code location (DAGSTER_CODE_LOCATION_NAME)."
-  value       = module.dagster.instance_environment["DAGSTER_CODE_LOCATION_NAME"]
+  value       = try(module.dagster[0].instance_environment["DAGSTER_CODE_LOCATION_NAME"], null)
 }
 
 output "dagster_cluster" {
   description = "Name of the ECS cluster of Dagster's services and runs."
-  value       = module.dagster.cluster_name
+  value       = try(module.dagster[0].cluster_name, null)
 }
 
 output "dagster_services" {
   description = "ECS service names by role (webserver, daemon, code)."
-  value       = module.dagster.service_names
+  value       = try(module.dagster[0].service_names, null)
 }
 
 output "dagster_task_definition_families" {
   description = "Task definition families of the services by role (webserver, daemon, code)."
-  value       = module.dagster.task_definition_families
+  value       = try(module.dagster[0].task_definition_families, null)
 }
 
 output "dagster_repository_urls" {
   description = "ECR repositories of the images: services (webserver, daemon) and code (code location, runs)."
-  value       = module.dagster.repository_urls
+  value       = try(module.dagster[0].repository_urls, null)
 }
 
 output "dagster_webserver_url" {
   description = "The Dagster UI inside the VPC; from elsewhere, forward a port through the webserver task (docs/deploying.md)."
-  value       = module.dagster.webserver_url
+  value       = try(module.dagster[0].webserver_url, null)
 }
 
 output "dagster_webserver_port" {
   description = "Port of the webserver in its task (the remote port of an SSM port forwarding session)."
-  value       = module.dagster.webserver_port
+  value       = try(module.dagster[0].webserver_port, null)
 }
 
 output "dagster_db_secret_arn" {
   description = "ARN of the secret RDS keeps Dagster's database password in."
-  value       = module.dagster.db_secret_arn
+  value       = try(module.dagster[0].db_secret_arn, null)
 }
 
 output "dagster_kms_key_arn" {
   description = "ARN of the key of Dagster's database, secret, images, logs and SSM sessions (a user forwarding the UI's port needs kms:GenerateDataKey on it)."
-  value       = module.dagster.kms_key_arn
+  value       = try(module.dagster[0].kms_key_arn, null)
 }

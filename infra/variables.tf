@@ -323,12 +323,19 @@ variable "orchestration_assume_role_principal" {
   }
 }
 
+variable "dagster_on_ecs" {
+  description = "Run Dagster itself on ECS (the dagster module: webserver, daemon, code location, RDS). The local stack sets false: locally Dagster runs on the container engine."
+  type        = bool
+  default     = true
+}
+
 variable "dagster_services_image_uri" {
   description = "Image of Dagster's webserver and daemon (Dagster only, no platform code), in the ECR repository output as dagster_repository_urls.services; see docs/deploying.md for the first apply."
   type        = string
+  default     = null
 
   validation {
-    condition     = can(regex("^[0-9]{12}\\.dkr\\.ecr\\.[a-z0-9-]+\\.amazonaws\\.com(\\.cn)?/[^:@]+(:[A-Za-z0-9_.-]{1,128}|@sha256:[a-f0-9]{64})$", var.dagster_services_image_uri))
+    condition     = !var.dagster_on_ecs || can(regex("^[0-9]{12}\\.dkr\\.ecr\\.[a-z0-9-]+\\.amazonaws\\.com(\\.cn)?/[^:@]+(:[A-Za-z0-9_.-]{1,128}|@sha256:[a-f0-9]{64})$", var.dagster_services_image_uri))
     error_message = "dagster_services_image_uri must be an ECR image URI: <account>.dkr.ecr.<region>.amazonaws.com/<repo>:<tag> or @sha256:<digest>."
   }
 }
@@ -336,9 +343,10 @@ variable "dagster_services_image_uri" {
 variable "dagster_code_image_uri" {
   description = "The user-code image (the code location and every run), in the ECR repository output as dagster_repository_urls.code; see docs/deploying.md for the first apply."
   type        = string
+  default     = null
 
   validation {
-    condition     = can(regex("^[0-9]{12}\\.dkr\\.ecr\\.[a-z0-9-]+\\.amazonaws\\.com(\\.cn)?/[^:@]+(:[A-Za-z0-9_.-]{1,128}|@sha256:[a-f0-9]{64})$", var.dagster_code_image_uri))
+    condition     = !var.dagster_on_ecs || can(regex("^[0-9]{12}\\.dkr\\.ecr\\.[a-z0-9-]+\\.amazonaws\\.com(\\.cn)?/[^:@]+(:[A-Za-z0-9_.-]{1,128}|@sha256:[a-f0-9]{64})$", var.dagster_code_image_uri))
     error_message = "dagster_code_image_uri must be an ECR image URI: <account>.dkr.ecr.<region>.amazonaws.com/<repo>:<tag> or @sha256:<digest>."
   }
 }
@@ -346,9 +354,10 @@ variable "dagster_code_image_uri" {
 variable "punkapi_base_url" {
   description = "Base URL of the PunkAPI the runs on ECS ingest from (the public one is gone: serve the replica somewhere the VPC reaches), e.g. https://punkapi.example.com/v2."
   type        = string
+  default     = null
 
   validation {
-    condition     = can(regex("^https?://[^/\\s]+(/\\S*)?$", var.punkapi_base_url))
+    condition     = !var.dagster_on_ecs || can(regex("^https?://[^/\\s]+(/\\S*)?$", var.punkapi_base_url))
     error_message = "punkapi_base_url must be an http(s) URL."
   }
 }

@@ -3,12 +3,14 @@ provisioning, the CLI and the tests all get their clients here, configured the s
 
 `AwsClients` holds one endpoint's configuration (the fields of dagster-aws's
 `ResourceWithBoto3Configuration`, which `resources.AWSResource` extends) and makes each
-service's client once. Every client retries throttling and 5xx answers with botocore's
+service's client once, from one boto3 session (service models and endpoint rules are loaded
+once, not once per client). Every client retries throttling and 5xx answers with botocore's
 "standard" backoff.
 """
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -32,9 +34,11 @@ def make_client(
     max_attempts: int = DEFAULT_MAX_ATTEMPTS,
     use_ssl: bool = True,
     verify: bool | None = True,
+    session: boto3.session.Session | None = None,
 ) -> Any:
-    """A boto3 client for `service`. Credentials not given come from boto3's usual chain."""
-    session = boto3.session.Session(profile_name=profile_name)
+    """A boto3 client for `service` (from `session`, else a new one for `profile_name`).
+    Credentials not given come from boto3's usual chain."""
+    session = session or boto3.session.Session(profile_name=profile_name)
     return session.client(
         service,
         region_name=region_name,
@@ -62,6 +66,9 @@ class AwsClients:
     use_ssl: bool = True
     verify: bool | None = True
     _made: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _session: Any = field(default=None, init=False, repr=False, compare=False)
+    # A boto3 session is not thread-safe: clients are made one at a time (using them is safe).
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AwsClients:
@@ -84,9 +91,12 @@ class AwsClients:
         return {f.name: getattr(self, f.name) for f in fields(self) if f.init}
 
     def client(self, service: str) -> Any:
-        if service not in self._made:
-            self._made[service] = make_client(service, **self.config())
-        return self._made[service]
+        with self._lock:
+            if service not in self._made:
+                if self._session is None:
+                    self._session = boto3.session.Session(profile_name=self.profile_name)
+                self._made[service] = make_client(service, **self.config(), session=self._session)
+            return self._made[service]
 
     def credentials(self) -> tuple[str, str, str | None]:
         """(access key, secret, session token) these clients sign with (for DuckDB's S3 reader)."""

@@ -115,18 +115,21 @@ def rollback_target(lambda_client: Any, names: ResourceNames) -> tuple[str, str]
     """(version, description) that a rollback would point `live` at; None when there is none."""
     current, _ = live_version(lambda_client, names)
     versions = published_versions(lambda_client, names.lambda_function)
-    older = [number for number in versions if number < int(current)]
+    # a release's description names its model: Terraform's first version of the function is not one
+    older = [number for number, description in versions.items()
+             if number < int(current) and parse_description(description).get("model")]  # fmt: skip
     return (str(max(older)), versions[max(older)]) if older else None
 
 
 def rollback(lambda_client: Any, names: ResourceNames) -> tuple[str, str]:
-    """Point `live` at the previous published version (the highest below the current one);
+    """Point `live` at the previous release (the highest version below the current one whose
+    description names a model: Terraform's first version of the function is not a release);
     returns (from_version, to_version)."""
     current, _ = live_version(lambda_client, names)
     found = rollback_target(lambda_client, names)
     if found is None:
         raise NoPreviousVersion(f"{names.lambda_function}:{names.lambda_alias} is at version {current}; "
-                                "no earlier published version to roll back to")  # fmt: skip
+                                "no earlier release to roll back to")  # fmt: skip
     target = found[0]
     lambda_client.update_alias(FunctionName=names.lambda_function, Name=names.lambda_alias, FunctionVersion=target)
     return current, target

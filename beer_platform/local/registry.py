@@ -9,18 +9,16 @@ The process dies with the stack's (PR_SET_PDEATHSIG), so a killed stack leaves n
 
 from __future__ import annotations
 
-import ctypes
 import shutil
-import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import httpx
 
+from beer_platform.local.children import die_with_parent
+
 EXECUTABLE = "docker-registry"
-_PRCTL = ctypes.CDLL(None, use_errno=True).prctl if sys.platform == "linux" else None
 
 CONFIG = """\
 version: 0.1
@@ -41,11 +39,6 @@ http:
 
 class RegistryUnavailable(RuntimeError):
     pass
-
-
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
-    if _PRCTL is not None:
-        _PRCTL(1, signal.SIGTERM, 0, 0, 0)  # PR_SET_PDEATHSIG
 
 
 def available() -> bool:
@@ -81,7 +74,7 @@ class LocalRegistry:
         config.write_text(CONFIG.format(root=self.dir / "data", port=self.port))
         log = (self.dir / "registry.log").open("ab")
         self._proc = subprocess.Popen([EXECUTABLE, "serve", str(config)], stdout=log, stderr=subprocess.STDOUT,
-                                      stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent)  # fmt: skip
+                                      stdin=subprocess.DEVNULL, preexec_fn=die_with_parent)  # fmt: skip
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:

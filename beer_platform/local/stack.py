@@ -1,17 +1,19 @@
 """The local stack: moto's server as the AWS endpoint, an image registry as ECR's, and the
-PunkAPI replica, on 127.0.0.1.
+PunkAPI replica, on 127.0.0.1, with the AWS resources that `terraform apply` of infra/ creates.
 
 State survives restarts: moto records every request to `.stack/moto_recording.jsonl`; at start
 the recording is compacted (reads dropped) and replayed, so buckets, objects, stream records and
-catalog entries come back exactly as the platform left them. The registry keeps its images and
-its port in `.stack/registry/` (see `local.registry`); without `docker-registry` installed the
-stack runs without one, and ECR's repository URI stays AWS's (nothing can be pushed).
+catalog entries come back exactly as the platform left them. Terraform's workspace and state are
+in `.stack/terraform/` (see `local.infrastructure`: when a start applies, and when the platform
+may begin before the apply ends). The registry keeps its images and its port in
+`.stack/registry/` (see `local.registry`); without `docker-registry` installed the stack runs
+without one, and ECR's repository URI stays AWS's (nothing can be pushed).
 """
 
 from __future__ import annotations
 
+import base64
 import json
-import logging
 import os
 import signal
 import socket
@@ -19,14 +21,25 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import asdict, dataclass
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+from urllib.parse import parse_qs
 
 import httpx
 
+from beer_platform.local import endpoint as endpoint_server
 from beer_platform.local import registry
 from beer_platform.local.http_server import bind
-from beer_platform.local.provision import provision
+from beer_platform.local.infrastructure import (
+    APPLIED,
+    FAILED,
+    READY,
+    Infrastructure,
+    TerraformInfrastructure,
+    forget_apply,
+)
+from beer_platform.local.terraform import Workspace, terraform_binary
 from beer_platform.names import DEFAULT_NAMES, ResourceNames
 from beer_platform.settings import DEFAULT_AWS_PORT, DEFAULT_PUNKAPI_PORT
 from beer_platform.settings import STACK_FILE as STATE_FILE
@@ -34,6 +47,11 @@ from beer_platform.settings import read_stack_file
 
 RECORDING_FILE = "moto_recording.jsonl"
 LOG_FILE = "stack.log"
+TERRAFORM_DIR = "terraform"
+# How long a stop lets a running apply end: a first apply is about a minute of provider waiters.
+APPLY_GRACE_S = 180.0
+# What `start_detached` waits for: the endpoints only, the platform's resources, or the whole apply.
+UNTIL = {"endpoints": None, "ready": {READY, APPLIED}, "applied": {APPLIED}}
 
 # Requests that change nothing: left out of the recording so that replay stays short.
 _READ_PREFIXES = ("Get", "List", "Describe", "Search", "BatchGet", "Head")
@@ -53,7 +71,7 @@ class StackState:
     registry: str | None = None  # 127.0.0.1:<port>, the ECR repository's registry; None: not installed
     registry_problem: str = ""
     replayed_requests: int = 0
-    provisioned: tuple[str, ...] = ()
+    infra: dict = field(default_factory=dict)  # see local.infrastructure: state, seconds, resources, log
 
     def as_json(self) -> dict:
         return asdict(self) | {"running": True}
@@ -65,9 +83,18 @@ def _is_read(entry: dict) -> bool:
         return "/moto-api/config" not in url  # keep config (e.g. Lambda's use_docker)
     method = entry.get("method", "GET").upper()
     target = {k.lower(): v for k, v in entry.get("headers", {}).items()}.get("x-amz-target", "")
-    if target:  # JSON-protocol services (Kinesis, Glue, Athena, ECR): the operation is named
+    if target:  # JSON-protocol services (Kinesis, Glue, Athena, ECR, KMS): the operation is named
         return target.rsplit(".", 1)[-1].startswith(_READ_PREFIXES)
+    if method == "POST" and (action := _query_action(entry)):  # query protocol (IAM, STS): named in the body
+        return action.startswith(_READ_PREFIXES)
     return method in ("GET", "HEAD")
+
+
+def _query_action(entry: dict) -> str:
+    body = entry.get("body") or ""
+    if entry.get("body_encoded"):
+        body = base64.b64decode(body).decode("utf-8", "replace")
+    return parse_qs(body[:2000]).get("Action", [""])[0] if body.startswith("Action=") else ""
 
 
 def compact_recording(path: Path) -> int:
@@ -101,7 +128,10 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 
 class LocalStack:
-    """Runs both servers in this process (threads). `beer-platform stack up` owns one."""
+    """Runs both servers in this process (threads). `beer-platform stack up` owns one.
+
+    `infrastructure`: where the AWS resources come from; by default infra/ applied by Terraform.
+    """
 
     def __init__(
         self,
@@ -109,11 +139,14 @@ class LocalStack:
         aws_port: int = DEFAULT_AWS_PORT,
         punkapi_port: int = DEFAULT_PUNKAPI_PORT,
         names: ResourceNames = DEFAULT_NAMES,
+        infrastructure: Infrastructure | None = None,
     ) -> None:
         self.state_dir = Path(state_dir)
         self.aws_port = aws_port or free_port()
         self.punkapi_port = punkapi_port
         self.names = names
+        self.infrastructure = infrastructure or TerraformInfrastructure(Workspace(self.state_dir / TERRAFORM_DIR),
+                                                                        names)  # fmt: skip
         self._moto = None
         self._replica = None
         self._registry = registry.LocalRegistry(self.state_dir, free_port)
@@ -123,6 +156,7 @@ class LocalStack:
         return self.state_dir / RECORDING_FILE
 
     def start(self) -> StackState:
+        """Serve the endpoints and begin the infrastructure (which may still be applying on return)."""
         self.state_dir.mkdir(parents=True, exist_ok=True)
         registry_host, registry_problem = None, ""
         try:
@@ -130,27 +164,12 @@ class LocalStack:
         except registry.RegistryUnavailable as err:
             registry_problem = str(err)
         kept = compact_recording(self.recording)
-        # moto reads these once, when its recorder is created at import: set them first.
-        os.environ["MOTO_ENABLE_RECORDING"] = "true"
-        os.environ["MOTO_RECORDER_FILEPATH"] = str(self.recording)
-        from moto.core.config import default_user_config
-        from moto.server import ThreadedMotoServer
-
-        # No Docker here: Lambda functions must be created without it (field notes).
-        default_user_config["lambda"]["use_docker"] = False
-        from beer_platform.local.moto_patches import keep_version_code, point_ecr_at
-
-        keep_version_code()
-        if registry_host:
-            point_ecr_at(registry_host)
-        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request is noise
-        self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=self.aws_port, verbose=False)
-        self._moto.start()
         endpoint = f"http://127.0.0.1:{self.aws_port}"
-        _wait_for(lambda: aws_healthy(endpoint))
+        self.infrastructure.prepare(endpoint)
+        self._moto = endpoint_server.serve(self.aws_port, recording=self.recording, registry_host=registry_host)
         if kept:
             httpx.post(f"{endpoint}/moto-api/recorder/replay-recording", timeout=600).raise_for_status()
-        created = provision(endpoint, self.names)
+        self.infrastructure.begin(endpoint, registry_host)
 
         from beer_platform.local.punkapi_replica import ReplicaServer, create_app
 
@@ -170,28 +189,16 @@ class LocalStack:
             registry=registry_host,
             registry_problem=registry_problem,
             replayed_requests=kept,
-            provisioned=tuple(created),
+            infra=self.infrastructure.status(),
         )
 
     def stop(self) -> None:
+        self.infrastructure.stop(APPLY_GRACE_S)
         if self._replica is not None:
             self._replica.stop()
         if self._moto is not None:
             self._moto.stop()
         self._registry.stop()
-
-
-def _wait_for(check, timeout: float = 30.0, what: str = "server") -> None:
-    deadline = time.monotonic() + timeout
-    last: Exception | None = None
-    while time.monotonic() < deadline:
-        try:
-            if check():
-                return
-        except Exception as err:  # noqa: BLE001 - any failure means "not ready yet"
-            last = err
-        time.sleep(0.1)
-    raise TimeoutError(f"{what} not ready after {timeout:.0f}s (last error: {last})")
 
 
 # --- process management used by the CLI -------------------------------------------------------
@@ -217,15 +224,6 @@ def read_state(state_dir: Path) -> dict | None:
     return state if state is not None and _pid_alive(state["pid"]) else None
 
 
-def aws_healthy(endpoint: str) -> bool:
-    """moto answers. Its dashboard, not `/moto-api/data.json`: once a Lambda function exists,
-    dumping the state tries to reach Docker and answers 500 (see FIELD_NOTES)."""
-    try:
-        return httpx.get(f"{endpoint}/moto-api/", timeout=2).status_code == 200
-    except httpx.HTTPError:
-        return False
-
-
 def status(state_dir: Path) -> dict:
     state = read_state(state_dir)
     if state is None:
@@ -239,60 +237,118 @@ def status(state_dir: Path) -> dict:
     except httpx.HTTPError:
         pass
     registry_ok = bool(state.get("registry")) and registry.healthy(state["registry"])
-    return state | {"aws_healthy": aws_healthy(state["aws_endpoint_url"]), "punkapi_healthy": punkapi_ok,
+    return state | {"aws_healthy": endpoint_server.healthy(state["aws_endpoint_url"]), "punkapi_healthy": punkapi_ok,
                     "registry_healthy": registry_ok}  # fmt: skip
 
 
-def run_foreground(state_dir: Path, aws_port: int, punkapi_port: int, on_ready=None) -> None:
-    """Start the stack, publish its state file, serve until SIGINT/SIGTERM, then clean up."""
-    stack = LocalStack(state_dir, aws_port=aws_port, punkapi_port=punkapi_port)
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
-    state = stack.start()
+class InfrastructureFailed(RuntimeError):
+    """The stack's infrastructure (terraform apply of infra/) failed; the message says why."""
+
+
+def _publish(state_dir: Path, state: StackState) -> None:
     state_path = state_dir / STATE_FILE
     tmp = state_path.with_suffix(".tmp")
     tmp.write_text(json.dumps(state.as_json(), indent=2))
     tmp.replace(state_path)
-    if on_ready:
-        on_ready(state)
+
+
+def run_foreground(state_dir: Path, aws_port: int, punkapi_port: int,
+                   on_ready: Callable[[StackState], None] | None = None,
+                   on_infra: Callable[[dict], None] | None = None,
+                   infrastructure: Infrastructure | None = None) -> None:  # fmt: skip
+    """Start the stack, publish its state file (again whenever the infrastructure's state moves
+    on), serve until SIGINT/SIGTERM, then clean up."""
+    stack = LocalStack(state_dir, aws_port=aws_port, punkapi_port=punkapi_port, infrastructure=infrastructure)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
     try:
-        stop.wait()
+        state = stack.start()
+        _publish(state_dir, state)
+        if on_ready:
+            on_ready(state)
+        while not stop.wait(0.5):
+            infra = stack.infrastructure.status()
+            if infra["state"] != state.infra.get("state"):
+                state = replace(state, infra=infra)
+                _publish(state_dir, state)
+                if on_infra:
+                    on_infra(infra)
     finally:
-        state_path.unlink(missing_ok=True)
+        (state_dir / STATE_FILE).unlink(missing_ok=True)
         stack.stop()
 
 
-def start_detached(state_dir: Path, aws_port: int, punkapi_port: int, timeout: float = 120.0) -> dict:
-    """Start `stack up` as a background process; return its state once both servers answer."""
-    if (state := read_state(state_dir)) is not None:
-        return state | {"already_running": True}
-    for port in (aws_port, punkapi_port):  # a taken port is told at once, by number, not after a timeout
-        if port:
-            bind("127.0.0.1", port).close()
+def launch_detached(state_dir: Path, command: list[str]) -> subprocess.Popen:
+    """Start `command` (a stack process that publishes `state_dir`'s state file) in the background."""
     state_dir.mkdir(parents=True, exist_ok=True)
     (state_dir / STATE_FILE).unlink(missing_ok=True)
     log = (state_dir / LOG_FILE).open("ab")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "beer_platform.cli", "stack", "up",
-         "--aws-port", str(aws_port), "--punkapi-port", str(punkapi_port), "--state-dir", str(state_dir)],
-        stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
-    )  # fmt: skip
+    return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                            start_new_session=True)  # fmt: skip
+
+
+def wait_until(state_dir: Path, until: str = "ready", proc: subprocess.Popen | None = None,
+               timeout: float = 300.0) -> dict:  # fmt: skip
+    """The running stack's state once `until` holds: "endpoints" (serving), "ready" (the platform's
+    resources exist) or "applied" (the whole apply ended). Raises InfrastructureFailed when the
+    apply failed, RuntimeError when the stack process `proc` exited, TimeoutError."""
+    wanted = UNTIL[until]
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            tail = (state_dir / LOG_FILE).read_text()[-2000:]
+        if proc is not None and proc.poll() is not None:
+            tail = (state_dir / LOG_FILE).read_text(errors="replace")[-2000:]
             raise RuntimeError(f"the local stack exited with {proc.returncode} while starting:\n{tail}")
         state = read_state(state_dir)
-        if state is not None and state["pid"] == proc.pid:
-            return state
+        if state is not None and (proc is None or state["pid"] == proc.pid):
+            infra = state.get("infra", {})
+            if infra.get("state") == FAILED:
+                raise InfrastructureFailed(f"{infra.get('error', 'terraform apply failed')} (log: {infra.get('log')})")
+            if wanted is None or infra.get("state") in wanted:
+                return state
         time.sleep(0.1)
-    proc.terminate()
-    raise TimeoutError(f"the local stack did not start in {timeout:.0f}s; see {state_dir / LOG_FILE}")
+    raise TimeoutError(f"the local stack was not {until} in {timeout:.0f}s; see {state_dir / LOG_FILE}")
 
 
-def stop_detached(state_dir: Path, timeout: float = 30.0) -> bool:
-    """Stop a running stack; return False when none was running."""
+def stack_command(state_dir: Path, aws_port: int, punkapi_port: int) -> list[str]:
+    return [sys.executable, "-m", "beer_platform.cli", "stack", "up",
+            "--aws-port", str(aws_port), "--punkapi-port", str(punkapi_port), "--state-dir", str(state_dir)]  # fmt: skip
+
+
+def start_detached(state_dir: Path, aws_port: int, punkapi_port: int, until: str = "ready",
+                   timeout: float = 300.0) -> dict:  # fmt: skip
+    """Start `stack up` as a background process; return its state once `until` holds (see
+    `wait_until`). A stack whose apply failed is stopped again."""
+    if read_state(state_dir) is not None:
+        return wait_until(state_dir, until, timeout=timeout) | {"already_running": True}
+    terraform_binary()  # said at once, before any process starts
+    for port in (aws_port, punkapi_port):  # a taken port is told at once, by number, not after a timeout
+        if port:
+            bind("127.0.0.1", port).close()
+    proc = launch_detached(state_dir, stack_command(state_dir, aws_port, punkapi_port))
+    try:
+        return wait_until(state_dir, until, proc, timeout)
+    except (InfrastructureFailed, TimeoutError):
+        stop_detached(state_dir)
+        raise
+
+
+def destroy_detached(state_dir: Path, aws_port: int, punkapi_port: int) -> dict:
+    """`terraform destroy` of what the apply of infra/ created, against the running stack (started
+    for it when down), then stop the stack. The next start applies infra/ again."""
+    started = time.monotonic()
+    state = start_detached(state_dir, aws_port, punkapi_port, until="applied")
+    workspace = Workspace(state_dir / TERRAFORM_DIR)
+    try:
+        destroyed = workspace.destroy(state["aws_endpoint_url"])
+        forget_apply(workspace)
+    finally:
+        stop_detached(state_dir)
+    return {"endpoint": state["aws_endpoint_url"], "destroyed": destroyed, "seconds": time.monotonic() - started}
+
+
+def stop_detached(state_dir: Path, timeout: float = APPLY_GRACE_S + 60) -> bool:
+    """Stop a running stack (which first lets a running apply end); return False when none was running."""
     state = read_state(state_dir)
     if state is None:
         (state_dir / STATE_FILE).unlink(missing_ok=True)

@@ -17,7 +17,7 @@ from beer_platform.deployment import engine as engines
 from beer_platform.deployment.bento import BuiltBento, build_bento
 from beer_platform.deployment.build_context import build_context
 from beer_platform.deployment.release import BuiltImage, build_image
-from beer_platform.local.stack import free_port, start_detached, stop_detached
+from beer_platform.local.stack import free_port, launch_detached, stack_command, stop_detached, wait_until
 from beer_platform.names import DEFAULT_NAMES
 from beer_platform.settings import cache_dir
 
@@ -66,16 +66,29 @@ def image(engine: engines.Engine, context_dir: Path) -> BuiltImage:
     return build_image(engine, context_dir)
 
 
-@pytest.fixture(scope="module")
-def stack_state(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
-    """A local stack of our own (moto, the registry) on free ports, in a throwaway state dir."""
+@pytest.fixture(scope="module", autouse=True)
+def stack_launch(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple]:
+    """A local stack of our own (moto, the registry, infra/ applied) on free ports, in a throwaway
+    state dir, launched when the module starts (if it has integration tests to run), so that its
+    first apply overlaps the image builds of the tests before it."""
+    wanted = any(item.module is request.module and item.get_closest_marker("integration")
+                 for item in request.session.items)  # fmt: skip
+    if not wanted:
+        yield None, None
+        return
     state_dir = tmp_path_factory.mktemp("deploy-stack")
-    state = start_detached(state_dir, aws_port=free_port(), punkapi_port=free_port())
+    proc = launch_detached(state_dir, stack_command(state_dir, free_port(), free_port()))
     try:
-        yield state
+        yield state_dir, proc
     finally:
         stop_detached(state_dir)
         shutil.rmtree(state_dir / "registry", ignore_errors=True)  # ~700 MB of pushed layers
+
+
+@pytest.fixture(scope="module")
+def stack_state(stack_launch: tuple) -> dict:
+    state_dir, proc = stack_launch
+    return wait_until(state_dir, "ready", proc)
 
 
 @pytest.fixture(scope="module")

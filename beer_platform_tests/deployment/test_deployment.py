@@ -201,11 +201,12 @@ def test_each_release_is_verified_then_deployed_as_a_new_version_by_digest_live_
     assert f"POST /predict with 4 beers -> 200, 4 IBUs (card, card, card, recipe), model {report.model}" in report.checks
     assert "POST /predict bad_ph -> 4xx naming 'ph'" in report.checks
     assert 0 < report.init_s <= report.cold_start_s and report.warm_p50_ms > 0
-    assert (first.deployment.version, second.deployment.version) == ("1", "2")
-    assert first.deployment.created and not second.deployment.created
+    # version 1 is Terraform's: the stack's apply of infra/ created the function from its first image
+    assert (first.deployment.version, second.deployment.version) == ("2", "3")
+    assert not first.deployment.created and not second.deployment.created
     lambda_client = aws.client("lambda")
     uris = [lambda_client.get_function(FunctionName=NAMES.lambda_function, Qualifier=v)["Code"]["ImageUri"]
-            for v in ("1", "2")]  # fmt: skip
+            for v in ("2", "3")]  # fmt: skip
     assert uris == [first.image_uri, second.image_uri]
     repository = f"{stack_state['registry']}/{NAMES.ecr_repository}"
     assert all(uri.startswith(f"{repository}@sha256:") for uri in uris) and uris[0] != uris[1]
@@ -249,14 +250,14 @@ def test_rollback_changes_the_image_that_invoke_and_serve_answer_from(engine, aw
             assert bad.status_code == 400 and "ph" in bad.text
             assert httpx.get(f"{server.url}/readyz", timeout=60).status_code == 200
 
-            assert lambda_api.rollback(aws.client("lambda"), NAMES) == ("2", "1")
+            assert lambda_api.rollback(aws.client("lambda"), NAMES) == ("3", "2")
             served = httpx.post(f"{server.url}/predict", json=[BUZZ], timeout=300)
             assert served.status_code == 200 and served.json()["model"] == first.image.model
             assert live.image == first.image_uri
             assert json.loads(live.invoke(buzz_event)["body"])["model"] == first.image.model
         finally:
             server.stop()
-    with pytest.raises(lambda_api.NoPreviousVersion):
+    with pytest.raises(lambda_api.NoPreviousVersion):  # version 1, Terraform's, is not a release
         lambda_api.rollback(aws.client("lambda"), NAMES)
 
 

@@ -105,6 +105,9 @@ resource "aws_s3_bucket_logging" "data" {
   bucket        = aws_s3_bucket.data[each.key].id
   target_bucket = aws_s3_bucket.access_logs.id
   target_prefix = "${each.value}/"
+
+  # S3 checks that the target grants log delivery when logging is enabled: the policy comes first.
+  depends_on = [aws_s3_bucket_policy.access_logs]
 }
 
 # EventBridge notifications: free until a rule subscribes, and lets a sensor react to new raw

@@ -1,19 +1,26 @@
-"""Provision the local AWS endpoint with the resources `infra/` declares, under the same names.
+"""The baseline of `bench_make_run`: a hand-written provisioner of the local endpoint (part of
+what infra/ declares, under the same names, no keys, lifecycle rules or tags), as the stack's
+infrastructure in place of `terraform apply`, so the two can be timed side by side.
 
-Idempotent: safe on every `stack up`, including after a replay that already restored them.
-The TLS-only bucket policy of `infra/` is left out on purpose: moto enforces an explicit Deny
-while ignoring its Condition, so that policy would block every local read.
+`python -m benchmarks.baseline_provisioner --state-dir D --aws-port P --punkapi-port Q` runs a
+local stack with it (what `beer-platform stack up` runs with Terraform). Idempotent: safe on
+every start, including after a replay that already restored the resources.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
+import time
+from pathlib import Path
+from typing import Any
 
 from botocore.exceptions import ClientError
 
 from beer_platform.aws.clients import AwsClients
 from beer_platform.aws.ecr import ensure_repository
-from beer_platform.names import ResourceNames
+from beer_platform.local import stack
+from beer_platform.names import DEFAULT_NAMES, ResourceNames
 from beer_platform.stream.records import PREDICTION_LOG_KEY
 
 
@@ -111,3 +118,47 @@ def _function_log_delivery(clients: AwsClients, names: ResourceNames) -> list[st
     logs.put_subscription_filter(logGroupName=group, filterName="predictions", filterPattern=f'"{PREDICTION_LOG_KEY}"',
                                  destinationArn=stream_arn, roleArn=f"arn:aws:iam::123456789012:role/{names.lambda_role}")  # fmt: skip
     return [f"logs:{group}"]
+
+
+class Provisioner:
+    """`provision` as a `local.infrastructure.Infrastructure`: done before the stack says it is up."""
+
+    def __init__(self, names: ResourceNames = DEFAULT_NAMES) -> None:
+        self.names = names
+        self._status: dict[str, Any] = {"state": "applying", "by": "provisioner"}
+
+    def prepare(self, endpoint: str) -> None:
+        pass
+
+    def begin(self, endpoint: str, registry: str | None) -> None:
+        started = time.monotonic()
+        created = provision(endpoint, self.names)
+        self._status = {"state": "applied", "by": "provisioner", "unchanged": not created, "resources": len(created),
+                        "seconds": round(time.monotonic() - started, 1)}  # fmt: skip
+
+    def status(self) -> dict[str, Any]:
+        return dict(self._status)
+
+    def stop(self, timeout: float) -> None:
+        pass
+
+
+def command(state_dir: Path, aws_port: int, punkapi_port: int) -> list[str]:
+    """The baseline stack's command line (for `local.stack.launch_detached`)."""
+    import sys
+
+    return [sys.executable, "-m", "benchmarks.baseline_provisioner", "--state-dir", str(state_dir),
+            "--aws-port", str(aws_port), "--punkapi-port", str(punkapi_port)]  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--state-dir", required=True)
+    parser.add_argument("--aws-port", type=int, required=True)
+    parser.add_argument("--punkapi-port", type=int, required=True)
+    args = parser.parse_args()
+    stack.run_foreground(Path(args.state_dir), args.aws_port, args.punkapi_port, infrastructure=Provisioner())
+
+
+if __name__ == "__main__":
+    main()
