@@ -22,6 +22,7 @@ DEFAULT_AWS_PORT = 4566
 DEFAULT_PUNKAPI_PORT = 8081
 DEFAULT_SERVE_PORT = 3001  # `make serve`: the model over HTTP
 DEFAULT_DAGSTER_PORT = 3000  # `make dev`: the Dagster UI
+DEFAULT_PLATFORM_PORT = 3300  # `make platform-up`: the deployed platform's Dagster UI
 # The checkout holding the package: `bentoml build`'s context and `bentoml serve`'s working dir.
 SOURCE_ROOT = Path(__file__).resolve().parents[1]
 # moto accepts any credentials; fixed ones keep a user's real AWS credentials away from it.
@@ -55,6 +56,11 @@ def project_dir() -> Path:
 
 def stack_dir(environ: Mapping[str, str] = os.environ) -> Path:
     return Path(environ.get("BEER_PLATFORM_STACK_DIR", project_dir() / ".stack")).resolve()
+
+
+def platform_dir(environ: Mapping[str, str] = os.environ) -> Path:
+    """Where `beer-platform platform up` keeps its state (Postgres data and secret, configs, sockets)."""
+    return Path(environ.get("BEER_PLATFORM_PLATFORM_DIR", project_dir() / ".platform")).resolve()
 
 
 def read_stack_file(state_dir: Path) -> dict | None:
