@@ -103,7 +103,7 @@ def _platform(args: argparse.Namespace) -> int:
 
 
 def _print_platform(status: dict) -> None:
-    if not status.get("webserver_url"):
+    if not any(part.get("running") for part in status.get("services", {}).values()):
         print(f"the platform is not running (state: {status['state_dir']}): beer-platform platform up")
         return
     location = status["code_location"]

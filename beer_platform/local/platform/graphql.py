@@ -32,6 +32,16 @@ RUNS_QUERY = """
 query ($filter: RunsFilter) { runsOrError(filter: $filter) { __typename
     ... on Runs { results { runId status jobName creationTime startTime endTime tags { key value } } } } }
 """
+EVENTS_QUERY = """
+query ($runId: ID!) { logsForRun(runId: $runId) { __typename
+    ... on EventConnection { events { __typename ... on MessageEvent { message timestamp level } ... on StepEvent { stepKey } } }
+    ... on PythonError { message } } }
+"""
+MATERIALIZATION_QUERY = """
+query ($key: AssetKeyInput!) { assetOrError(assetKey: $key) { __typename
+    ... on Asset { assetMaterializations(limit: 1) { runId partition timestamp
+        metadataEntries { label ... on TextMetadataEntry { text } ... on BoolMetadataEntry { boolValue } } } } } }
+"""
 DAEMONS_QUERY = "{ instance { daemonHealth { allDaemonStatuses { daemonType healthy required } } } }"
 
 
@@ -94,6 +104,23 @@ class PlatformClient:
     def runs(self, **run_filter) -> list[dict]:
         """Runs matching a RunsFilter (e.g. `tags=[{"key": ..., "value": ...}]`), newest first."""
         return [_with_tags(run) for run in self.query(RUNS_QUERY, {"filter": run_filter})["runsOrError"]["results"]]
+
+    def events(self, run_id: str) -> list[dict]:
+        """The run's event log: `__typename`, `message`, `timestamp` (ms), `stepKey` for a step's events."""
+        found = self.query(EVENTS_QUERY, {"runId": run_id})["logsForRun"]
+        if found["__typename"] != "EventConnection":
+            raise GraphQLError(found.get("message", found["__typename"]))
+        return found["events"]
+
+    def latest_materialization(self, asset: str) -> dict | None:
+        """The asset's latest materialization: run id, partition, and its text and bool metadata."""
+        found = self.query(MATERIALIZATION_QUERY, {"key": {"path": [asset]}})["assetOrError"]
+        if found["__typename"] != "Asset" or not found["assetMaterializations"]:
+            return None
+        [latest] = found["assetMaterializations"]
+        metadata = {e["label"]: e["text"] if "text" in e else e["boolValue"] for e in latest.pop("metadataEntries")
+                    if "text" in e or "boolValue" in e}  # fmt: skip
+        return latest | {"metadata": metadata}
 
     def daemons(self) -> dict[str, bool]:
         statuses = self.query(DAEMONS_QUERY)["instance"]["daemonHealth"]["allDaemonStatuses"]

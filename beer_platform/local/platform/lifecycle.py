@@ -224,7 +224,7 @@ def status(layout: Layout) -> dict:
         return {"running": False, "state_dir": str(layout.root), "webserver_url": None}
     engine = engines.detect()
     server = HostPostgres(layout.postgres_dir)
-    parts = {name: services.state(engine, layout, name) for name in services.SERVICES}
+    parts = {name: services.state(engine, layout, name) or {"running": False} for name in services.SERVICES}
     parts[POSTGRES] = {"running": server.running(), "pid": server.pid()}
     pid = state.get("podman_service_pid")
     parts[PODMAN_SERVICE] = {"running": bool(pid) and podman_service.answers(layout.socket), "pid": pid}
