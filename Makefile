@@ -80,5 +80,6 @@ stack-down: setup
 	$(BIN)/beer-platform stack down
 
 clean:
+	-$(BIN)/beer-platform platform down
 	-$(BIN)/beer-platform stack down
-	rm -rf $(VENV) $(TOOLS) .stack .dagster_home .bentoml .pytest_cache
+	rm -rf $(VENV) $(TOOLS) .stack .dagster_home .bentoml .platform .pytest_cache

@@ -79,7 +79,8 @@ def _platform(args: argparse.Namespace) -> int:
     from beer_platform.local.platform.postgres import PostgresError
 
     layout = Layout(Path(args.state_dir) if args.state_dir else platform_dir())
-    echo = (lambda line: print(line, file=sys.stderr, flush=True)) if args.json else (lambda line: print(line, flush=True))
+    # with --json, stdout holds the status only: progress goes to stderr
+    echo = lambda line: print(line, file=sys.stderr if args.json else sys.stdout, flush=True)  # noqa: E731
     try:
         if args.action == "up":
             status = lifecycle.up(layout, stack_dir(), args.port, args.aws_port, args.punkapi_port, echo=echo)
@@ -116,7 +117,8 @@ def _print_platform(status: dict) -> None:
     print(f"database:       {status['database']['url']}")
     for name, part in status["services"].items():
         rss = f"{part['rss_bytes'] / 2**20:.0f} MiB" if part.get("rss_bytes") else "-"
-        print(f"  {name:<15} {'running' if part.get('running') else 'STOPPED':<8} pid {part.get('pid') or '-':<8} {rss}")
+        state = "running" if part.get("running") else "STOPPED"
+        print(f"  {name:<15} {state:<8} pid {part.get('pid') or '-':<8} {rss}")
     print(f"state: {status['state_dir']}")
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
-ALL = ["bench_ingestion", "bench_landing", "bench_cleaning", "bench_make_run", "bench_serving", "bench_lambda"]
+ALL = ["bench_ingestion", "bench_landing", "bench_cleaning", "bench_make_run", "bench_serving", "bench_lambda",
+       "bench_platform"]
 
 
 def main() -> int:

@@ -91,8 +91,9 @@ def test_status_names_the_ui_the_code_location_the_launcher_the_image_and_the_da
     assert all(part["running"] for part in status["services"].values())
     assert all(status["daemons"].values()) and {"SCHEDULER", "SENSOR", "ASSET", "MONITORING"} <= set(status["daemons"])
     # The webserver and the daemon hold no user code: their image cannot even import it.
-    looked = subprocess.run(engines.detect().command("run", "--rm", *engines.detect().run_flags(), status["dagster_image"],
-                                                     "/usr/bin/python3.11", "-c", "import beer_platform"),
+    engine = engines.detect()
+    looked = subprocess.run(engine.command("run", "--rm", *engine.run_flags(), status["dagster_image"],
+                                           "/usr/bin/python3.11", "-c", "import beer_platform"),
                             capture_output=True, text=True, timeout=120)  # fmt: skip
     assert looked.returncode != 0 and "No module named 'beer_platform'" in looked.stderr
 
@@ -107,7 +108,8 @@ def test_a_run_killed_mid_landing_is_failed_retried_and_the_zones_hold_every_rec
     assert failed["status"] == "FAILURE"
     messages = [e.get("message") or "" for e in client.events(killed)]
     assert any("Container status is exited" in m for m in messages)  # run monitoring saw the dead container
-    retry = wait_for("the retry", lambda: [r for r in client.runs() if r["tags"].get("dagster/parent_run_id") == killed])
+    retry = wait_for("the retry", lambda: [r for r in client.runs()
+                                           if r["tags"].get("dagster/parent_run_id") == killed])  # fmt: skip
     assert client.wait(retry[0]["runId"], timeout=300)["status"] == "SUCCESS"
     assert retry[0]["tags"]["dagster/retry_number"] == "1"
 
@@ -166,12 +168,12 @@ def test_a_run_launched_in_its_own_container_has_1gib_and_the_hosts_network(plat
 
 def test_restarts_keep_history_schedule_state_and_cursors_and_a_run_queued_meanwhile_starts_once(platform):
     client, layout = platform["client"], platform["layout"]
-    client.query('mutation { stopRunningSchedule(id: "%s") { __typename } }' % schedule_id(client))
-    client.query('mutation { stopSensor(id: "%s") { __typename } }' % sensor_id(client, "lake_automation"))
+    client.stop_schedule("daily_ingestion")
+    client.stop_sensor("lake_automation")  # quiet: no run starts while the parts restart
     wait_for("no run in flight", lambda: all(r["status"] in FINISHED for r in client.runs()), timeout=600, poll=2)
     services.stop(engines.detect(), layout, services.DAEMON)
-    before = {"runs": {r["runId"] for r in client.runs()}, "schedule": schedule_status(client),
-              "cursor": sensor_cursor(client)}
+    before = {"runs": {r["runId"] for r in client.runs()}, "schedule": client.schedule("daily_ingestion")["status"],
+              "cursor": client.sensor("landed_days")["cursor"]}
     assert before["schedule"] == "STOPPED" and before["cursor"]
     queued = client.submit("ingestion_job")
     for part in ("webserver", "code-server", "postgres", "podman-service"):
@@ -179,11 +181,13 @@ def test_restarts_keep_history_schedule_state_and_cursors_and_a_run_queued_meanw
     assert client.run(queued)["status"] == "QUEUED"  # nothing launches runs while the daemon is down
     lifecycle.restart(layout, services.DAEMON, echo=lambda line: None)
     assert client.wait(queued, timeout=300)["status"] == "SUCCESS"
-    launched = subprocess.run(engines.detect().command("ps", "-a", "--filter", f"label=dagster/run_id={queued}",
-                                                       "--format", "{{.ID}}"), capture_output=True, text=True)  # fmt: skip
+    ps = engines.detect().command("ps", "-a", "--filter", f"label=dagster/run_id={queued}", "--format", "{{.ID}}")
+    launched = subprocess.run(ps, capture_output=True, text=True)
     assert len(launched.stdout.split()) == 1  # started once
     assert {r["runId"] for r in client.runs()} == before["runs"] | {queued}
-    assert schedule_status(client) == before["schedule"] and sensor_cursor(client) == before["cursor"]
+    assert client.schedule("daily_ingestion")["status"] == before["schedule"]
+    assert client.sensor("landed_days")["cursor"] == before["cursor"]
+    assert client.sensor("lake_automation")["status"] == "STOPPED"
 
 
 def test_a_code_location_that_fails_to_load_shows_its_error_while_the_rest_runs_on(platform):
@@ -216,27 +220,3 @@ def test_down_then_up_keeps_the_run_history(platform):
     assert again.returncode == 0, again.stderr[-3000:]
     assert json.loads(again.stdout)["webserver_url"] == platform["status"]["webserver_url"]  # its port kept
     assert {r["runId"] for r in client.runs()} == runs
-
-
-def schedule_id(client: PlatformClient) -> str:
-    return client.query(SCHEDULE_QUERY)["scheduleOrError"]["scheduleState"]["id"]
-
-
-def schedule_status(client: PlatformClient) -> str:
-    return client.query(SCHEDULE_QUERY)["scheduleOrError"]["scheduleState"]["status"]
-
-
-def sensor_cursor(client: PlatformClient) -> str | None:
-    sensor = client.query(SENSOR_QUERY % (SELECTOR % ("sensorName", "landed_days")))["sensorOrError"]
-    return sensor["sensorState"]["typeSpecificData"]["lastCursor"]
-
-
-def sensor_id(client: PlatformClient, name: str) -> str:
-    return client.query(SENSOR_QUERY % (SELECTOR % ("sensorName", name)))["sensorOrError"]["sensorState"]["id"]
-
-
-SELECTOR = '{repositoryLocationName: "beer_platform", repositoryName: "__repository__", %s: "%s"}'
-SCHEDULE_QUERY = ("{ scheduleOrError(scheduleSelector: %s) { ... on Schedule { scheduleState { id status } } } }"
-                  % (SELECTOR % ("scheduleName", "daily_ingestion")))  # fmt: skip
-SENSOR_QUERY = ("{ sensorOrError(sensorSelector: %s) { ... on Sensor { sensorState { id "
-                "typeSpecificData { ... on SensorData { lastCursor } } } } } }")

@@ -34,7 +34,8 @@ query ($filter: RunsFilter) { runsOrError(filter: $filter) { __typename
 """
 EVENTS_QUERY = """
 query ($runId: ID!) { logsForRun(runId: $runId) { __typename
-    ... on EventConnection { events { __typename ... on MessageEvent { message timestamp level } ... on StepEvent { stepKey } } }
+    ... on EventConnection { events { __typename
+        ... on MessageEvent { message timestamp level } ... on StepEvent { stepKey } } }
     ... on PythonError { message } } }
 """
 MATERIALIZATION_QUERY = """
@@ -42,6 +43,10 @@ query ($key: AssetKeyInput!) { assetOrError(assetKey: $key) { __typename
     ... on Asset { assetMaterializations(limit: 1) { runId partition timestamp
         metadataEntries { label ... on TextMetadataEntry { text } ... on BoolMetadataEntry { boolValue } } } } } }
 """
+SELECTOR = '{repositoryLocationName: "%s", repositoryName: "%s", %%s: "%%s"}' % (LOCATION, REPOSITORY)
+SCHEDULE_QUERY = "{ scheduleOrError(scheduleSelector: %s) { ... on Schedule { scheduleState { id status } } } }"
+SENSOR_QUERY = ("{ sensorOrError(sensorSelector: %s) { ... on Sensor { sensorState { id status "
+                "typeSpecificData { ... on SensorData { lastCursor } } } } } }")  # fmt: skip
 DAEMONS_QUERY = "{ instance { daemonHealth { allDaemonStatuses { daemonType healthy required } } } }"
 
 
@@ -90,10 +95,10 @@ class PlatformClient:
         workspace = self.query(WORKSPACE_QUERY)["workspaceOrError"]
         if workspace["__typename"] != "Workspace":
             raise GraphQLError(workspace.get("message", workspace["__typename"]))
-        return {entry["name"]: {"load_status": entry["loadStatus"],
-                                "loaded": (entry["locationOrLoadError"] or {}).get("__typename") == "RepositoryLocation",
-                                "error": (entry["locationOrLoadError"] or {}).get("message")}
-                for entry in workspace["locationEntries"]}  # fmt: skip
+        entries = {entry["name"]: (entry["loadStatus"], entry["locationOrLoadError"] or {})
+                   for entry in workspace["locationEntries"]}  # fmt: skip
+        return {name: {"load_status": status, "loaded": found.get("__typename") == "RepositoryLocation",
+                       "error": found.get("message")} for name, (status, found) in entries.items()}  # fmt: skip
 
     def run(self, run_id: str) -> dict:
         found = self.query(RUN_QUERY, {"runId": run_id})["runOrError"]
@@ -121,6 +126,21 @@ class PlatformClient:
         metadata = {e["label"]: e["text"] if "text" in e else e["boolValue"] for e in latest.pop("metadataEntries")
                     if "text" in e or "boolValue" in e}  # fmt: skip
         return latest | {"metadata": metadata}
+
+    def schedule(self, name: str) -> dict:
+        """The schedule's state: `id`, `status` (RUNNING, STOPPED)."""
+        return self.query(SCHEDULE_QUERY % (SELECTOR % ("scheduleName", name)))["scheduleOrError"]["scheduleState"]
+
+    def sensor(self, name: str) -> dict:
+        """The sensor's state: `id`, `status`, `cursor`."""
+        state = self.query(SENSOR_QUERY % (SELECTOR % ("sensorName", name)))["sensorOrError"]["sensorState"]
+        return {"id": state["id"], "status": state["status"], "cursor": state["typeSpecificData"].get("lastCursor")}
+
+    def stop_schedule(self, name: str) -> None:
+        self.query('mutation { stopRunningSchedule(id: "%s") { __typename } }' % self.schedule(name)["id"])
+
+    def stop_sensor(self, name: str) -> None:
+        self.query('mutation { stopSensor(id: "%s") { __typename } }' % self.sensor(name)["id"])
 
     def daemons(self) -> dict[str, bool]:
         statuses = self.query(DAEMONS_QUERY)["instance"]["daemonHealth"]["allDaemonStatuses"]

@@ -52,7 +52,8 @@ class Wiring:
 
     def code_environment(self) -> dict[str, str]:
         """The code server's environment (the password aside): the instance and the `local` settings."""
-        return {"DAGSTER_HOME": DAGSTER_HOME, "BEER_PLATFORM_ENV": "local", "BEER_PLATFORM_STACK_DIR": str(self.stack_dir)}
+        return {"DAGSTER_HOME": DAGSTER_HOME, "BEER_PLATFORM_ENV": "local",
+                "BEER_PLATFORM_STACK_DIR": str(self.stack_dir)}
 
     def code_mounts(self) -> list[str]:
         return [f"{self.layout.dagster_home}:{DAGSTER_HOME}:ro", f"{self.stack_dir}:{self.stack_dir}:ro"]

@@ -194,7 +194,8 @@ def restart(layout: Layout, service: str, code_image: str | None = None, echo: C
             PlatformClient(f"http://127.0.0.1:{state['webserver_port']}").reload()  # the webserver reconnects
         state["serving_image"] = code_image or state["code_image"]
     else:
-        raise PlatformError(f"no such part: {service} (one of {', '.join((POSTGRES, PODMAN_SERVICE, *services.SERVICES))})")
+        parts = ", ".join((POSTGRES, PODMAN_SERVICE, *services.SERVICES))
+        raise PlatformError(f"no such part: {service} (one of {parts})")
     _write_state(layout, state)
 
 

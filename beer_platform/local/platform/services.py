@@ -34,7 +34,8 @@ class ServiceSpec:
     environment: dict[str, str] = field(default_factory=dict)
 
 
-def specs(wiring: Wiring, dagster_image: str, webserver_port: int, code_image: str | None = None) -> dict[str, ServiceSpec]:
+def specs(wiring: Wiring, dagster_image: str, webserver_port: int, code_image: str | None = None
+          ) -> dict[str, ServiceSpec]:  # fmt: skip
     """What each service runs; `code_image`: serve another image's code (a test's broken one)."""
     code = code_image or wiring.code_image
     return {
@@ -86,7 +87,8 @@ def state(engine: Engine, layout: Layout, service: str) -> dict:
         return {}
     status = found["State"]
     return {"container": found["Name"], "running": status["Running"], "pid": status["Pid"] or None,
-            "started_at": status["StartedAt"], "image": found["ImageName"], "exit_code": status["ExitCode"]}  # fmt: skip
+            "started_at": status["StartedAt"], "image": found["ImageName"],
+            "exit_code": status["ExitCode"]}  # fmt: skip
 
 
 def resident_bytes(pid: int | None) -> int | None:
