@@ -28,6 +28,7 @@ SOURCE_ROOT = Path(__file__).resolve().parents[1]
 # moto accepts any credentials; fixed ones keep a user's real AWS credentials away from it.
 LOCAL_CREDENTIALS = ("test", "test")
 STACK_FILE = "stack.json"  # in the stack dir: the running local stack's endpoints
+EXECUTORS = ("", "in_process", "multiprocess")  # "": Dagster's default (multiprocess, in_process by run config)
 
 
 class SettingsError(RuntimeError):
@@ -43,6 +44,9 @@ class Settings:
     aws_access_key_id: str | None = None
     aws_secret_access_key: str | None = None
     lambda_base_image: str | None = None  # BEER_PLATFORM_LAMBDA_BASE_IMAGE; None: the environment's default
+    # BEER_PLATFORM_EXECUTOR: how a run executes its steps. "in_process": in the run worker itself (the
+    # deployed platform: one process in a run's 1 GiB container); "": Dagster's default, a subprocess a step.
+    executor: str = ""
 
     @property
     def region(self) -> str:
@@ -88,6 +92,7 @@ def load_settings(environ: Mapping[str, str] = os.environ) -> Settings:
             aws_access_key_id=LOCAL_CREDENTIALS[0],
             aws_secret_access_key=LOCAL_CREDENTIALS[1],
             lambda_base_image=environ.get("BEER_PLATFORM_LAMBDA_BASE_IMAGE"),
+            executor=_executor(environ),
         )
     if env == "aws":
         names = DEFAULT_NAMES
@@ -106,8 +111,17 @@ def load_settings(environ: Mapping[str, str] = os.environ) -> Settings:
             )
         # Credentials come from boto3's usual chain (env, profile, instance role).
         return Settings(env="aws", names=names, punkapi_base_url=base_url, aws_endpoint_url=None,
-                        lambda_base_image=environ.get("BEER_PLATFORM_LAMBDA_BASE_IMAGE"))  # fmt: skip
+                        lambda_base_image=environ.get("BEER_PLATFORM_LAMBDA_BASE_IMAGE"),
+                        executor=_executor(environ))  # fmt: skip
     raise SettingsError(f"BEER_PLATFORM_ENV must be 'local' or 'aws', not {env!r}")
+
+
+def _executor(environ: Mapping[str, str]) -> str:
+    executor = environ.get("BEER_PLATFORM_EXECUTOR", "")
+    if executor not in EXECUTORS:
+        raise SettingsError(f"BEER_PLATFORM_EXECUTOR must be one of {', '.join(repr(e) for e in EXECUTORS)}, "
+                            f"not {executor!r}")  # fmt: skip
+    return executor
 
 
 def cache_dir(environ: Mapping[str, str] = os.environ) -> Path:

@@ -46,3 +46,11 @@ def test_bad_environment_and_missing_outputs_are_clear_errors(tmp_path):
     with pytest.raises(SettingsError, match="does not exist"):
         load_settings({"BEER_PLATFORM_ENV": "aws", "BEER_PLATFORM_TF_OUTPUTS": str(tmp_path / "nope.json"),
                        "PUNKAPI_BASE_URL": "https://x/v2"})  # fmt: skip
+
+
+def test_the_executor_is_dagsters_default_unless_named_and_a_wrong_one_is_refused(tmp_path):
+    assert load_settings({"BEER_PLATFORM_STACK_DIR": str(tmp_path)}).executor == ""
+    named = load_settings({"BEER_PLATFORM_STACK_DIR": str(tmp_path), "BEER_PLATFORM_EXECUTOR": "in_process"})
+    assert named.executor == "in_process"
+    with pytest.raises(SettingsError, match="BEER_PLATFORM_EXECUTOR must be one of"):
+        load_settings({"BEER_PLATFORM_STACK_DIR": str(tmp_path), "BEER_PLATFORM_EXECUTOR": "threads"})

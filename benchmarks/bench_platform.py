@@ -6,8 +6,8 @@ from the replica, hash them, find today's marker, publish nothing), and `cleanin
 landed day (read its raw parts, write its three tables again).
 
 - platform: submitted over GraphQL; queued, dequeued by the daemon, launched by DockerRunLauncher
-  into a container of the user-code image (timings from the run's events and the container's
-  own start time);
+  into a container of the user-code image, its steps executed in the run worker (timings from
+  the run's events and the container's own start time);
 - in-process: `execute_in_process` on a SQLite instance, as `make run` runs it;
 - subprocess: `dagster job execute` (a fresh interpreter and the multiprocess executor, the
   shape of a `dagster dev` run).

@@ -164,6 +164,8 @@ def test_a_run_launched_in_its_own_container_has_1gib_and_the_hosts_network(plat
     assert inspected["Config"]["Labels"]["dagster/run_id"] == landing["runId"]
     assert inspected["HostConfig"]["Memory"] == 2**30 and inspected["HostConfig"]["NetworkMode"] == "host"
     assert inspected["ImageName"] == platform["status"]["image"]
+    messages = [e.get("message") or "" for e in client.events(landing["runId"])]
+    assert any(m.startswith("Executing steps in process") for m in messages)  # one process in the 1 GiB
 
 
 def test_restarts_keep_history_schedule_state_and_cursors_and_a_run_queued_meanwhile_starts_once(platform):

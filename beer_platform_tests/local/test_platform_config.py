@@ -49,6 +49,7 @@ def test_runs_are_queued_one_per_partition_and_launched_in_a_1gib_container_on_t
     env = launcher["config"]["env_vars"]
     assert PASSWORD_ENV in env  # passed on from the daemon's environment, no value here
     assert f"CONTAINER_HOST=unix://{ENGINE_SOCKET}" in env and "BEER_PLATFORM_ENV=local" in env
+    assert "BEER_PLATFORM_EXECUTOR=in_process" in env  # one process in the 1 GiB: the steps in the run worker
     mounts = kwargs["volumes"]
     assert f"{wiring.stack_dir}:{wiring.stack_dir}:ro" in mounts  # the stack's endpoints, read-only
     assert f"{wiring.bentoml_home}:{wiring.bentoml_home}" in mounts  # the model store `make serve` reads

@@ -38,6 +38,7 @@ def test_a_cluster_with_a_generated_password_keeps_its_data_across_a_restart(sta
     assert server.init(password) is True and server.init(password) is False
     server.start(port)
     try:
+        assert server.running() and server.port() == port  # found again by a later `up`, state file or not
         assert ensure_database(port, password) is True and ensure_database(port, password) is False
         with connect(port, password) as conn, conn.cursor() as cursor:
             cursor.execute("CREATE TABLE kept (n int); INSERT INTO kept VALUES (42)")

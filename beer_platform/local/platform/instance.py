@@ -8,6 +8,8 @@
   the user-code image each, with 1 GiB, on the host's network (the local stack, Postgres and the
   code server are on its 127.0.0.1), the settings of the `local` environment, and the shared
   mounts below.
+- Each run executes its steps in its run worker (the in-process executor, by the settings'
+  BEER_PLATFORM_EXECUTOR): one process in the container.
 - Run monitoring finds a run whose container died and fails it; `run_retries` runs it once more
   (from the failure: finished steps are not redone).
 
@@ -34,6 +36,9 @@ from beer_platform.local.platform.postgres import DATABASE, USER
 
 LOCATION = "beer_platform"  # the code location's name, as in the repo's workspace.yaml
 RUN_MEMORY = "1g"
+# A run's steps execute in its run worker, not in a subprocess each: the worker's imports (~300 MiB)
+# are not paid twice in the 1 GiB, nor the ~10 s of importing again per step (docs/benchmarks.md).
+RUN_EXECUTOR = "in_process"
 MAX_CONCURRENT_RUNS = 4  # 2 cores here; each run may take its 1 GiB
 PARTITION_TAG = "dagster/partition"
 
@@ -53,7 +58,7 @@ class Wiring:
     def code_environment(self) -> dict[str, str]:
         """The code server's environment (the password aside): the instance and the `local` settings."""
         return {"DAGSTER_HOME": DAGSTER_HOME, "BEER_PLATFORM_ENV": "local",
-                "BEER_PLATFORM_STACK_DIR": str(self.stack_dir)}
+                "BEER_PLATFORM_STACK_DIR": str(self.stack_dir), "BEER_PLATFORM_EXECUTOR": RUN_EXECUTOR}
 
     def code_mounts(self) -> list[str]:
         return [f"{self.layout.dagster_home}:{DAGSTER_HOME}:ro", f"{self.stack_dir}:{self.stack_dir}:ro"]

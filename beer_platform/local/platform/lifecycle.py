@@ -74,24 +74,33 @@ def up(layout: Layout, stack_dir: Path, webserver_port: int | None = None, aws_p
     layout.root.chmod(0o755)  # the postgres account (as root) reaches its data dir through it
     state = read_state(layout) | {"platform_id": layout.platform_id, "state_dir": str(layout.root)}
     state |= _ensure_stack(stack_dir, aws_port, punkapi_port, state, echo)
+    _write_state(layout, state | {"running": True})  # from here on, `down` stops whatever `up` got to start
     password = ensure_secret(layout.secret_file)
     state["postgres_port"] = _ensure_postgres(layout, password, state.get("postgres_port"), echo)
     state["podman_service_pid"] = _ensure_podman_service(engine, layout, state.get("podman_service_pid"), echo)
+    _write_state(layout, state | {"running": True})
     state |= _ensure_images(engine, layout, echo)
     state |= {"bentoml_home": str(ensure_bentoml_home()), "cache_dir": str(cache_dir())}
-    state["webserver_port"] = webserver_port or state.get("webserver_port") or DEFAULT_PLATFORM_PORT
+    _start_or_keep_services(engine, layout, state, webserver_port, password, echo)
+    state |= {"running": True, "started_at": state.get("started_at") or time.time()}
+    _write_state(layout, state)
+    return status(layout)
+
+
+def _start_or_keep_services(engine: engines.Engine, layout: Layout, state: dict, webserver_port: int | None,
+                            password: str, echo) -> None:  # fmt: skip
+    """Keep the three containers when they run what `state` says; otherwise start them afresh."""
+    port = webserver_port or state.get("webserver_port") or DEFAULT_PLATFORM_PORT
     running = all(services.state(engine, layout, name).get("running") for name in services.SERVICES)
+    same = running and port == state.get("webserver_port") and state.get("code_image") == state.get("serving_image")
+    state["webserver_port"] = port
     state["code_port"] = state["code_port"] if running else _port(state.get("code_port"))
-    changed = instance.write(wiring(layout, state))
-    if changed or not running or state.get("code_image") != state.get("serving_image"):
+    if instance.write(wiring(layout, state)) or not same:
         for name in reversed(services.SERVICES):
             services.stop(engine, layout, name)
         layout.compute_logs.mkdir(exist_ok=True)
         _start_services(engine, layout, state, password, echo)
         state["serving_image"] = state["code_image"]
-    state |= {"running": True, "started_at": state.get("started_at") or time.time()}
-    _write_state(layout, state)
-    return status(layout)
 
 
 def _ensure_stack(stack_dir: Path, aws_port: int, punkapi_port: int, state: dict, echo) -> dict:
@@ -105,8 +114,8 @@ def _ensure_stack(stack_dir: Path, aws_port: int, punkapi_port: int, state: dict
 
 def _ensure_postgres(layout: Layout, password: str, port: int | None, echo) -> int:
     server = HostPostgres(layout.postgres_dir)
-    if server.running() and port:
-        return port
+    if server.running():
+        return server.port()
     port = _port(port)
     if server.init(password):
         echo(f"Postgres: a new cluster in {server.data}")

@@ -131,12 +131,21 @@ class HostPostgres:
             raise PostgresError(f"pg_ctl stop failed:\n{done.stderr}")
         return True
 
-    def pid(self) -> int | None:
+    def _postmaster(self) -> list[str]:
+        """postmaster.pid: the server's pid, data dir, start time, port, ... one a line."""
         try:
-            first = (self.data / "postmaster.pid").read_text().splitlines()[0]
-        except (FileNotFoundError, IndexError):
+            return (self.data / "postmaster.pid").read_text().splitlines()
+        except FileNotFoundError:
+            return []
+
+    def port(self) -> int:
+        return int(self._postmaster()[3])
+
+    def pid(self) -> int | None:
+        lines = self._postmaster()
+        if not lines:
             return None
-        pid = int(first)
+        pid = int(lines[0])
         try:
             os.kill(pid, 0)
         except ProcessLookupError:
