@@ -33,7 +33,7 @@ from beer_platform.names import DEFAULT_NAMES as NAMES
 from beer_platform_tests.assets.stage_inputs import stream_records
 from beer_platform_tests.conftest import run_cli
 
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(1200)]
+pytestmark = [pytest.mark.integration, pytest.mark.platform, pytest.mark.timeout(1200)]
 BEER_IDS = {beer["id"] for beer in load_beers()}
 
 
