@@ -94,7 +94,7 @@ def _start_or_keep_services(engine: engines.Engine, layout: Layout, state: dict,
     running = all(services.state(engine, layout, name).get("running") for name in services.SERVICES)
     same = running and port == state.get("webserver_port") and state.get("code_image") == state.get("serving_image")
     state["webserver_port"] = port
-    state["code_port"] = state["code_port"] if running else _port(state.get("code_port"))
+    state["code_port"] = state["code_port"] if running and state.get("code_port") else _port(state.get("code_port"))
     if instance.write(wiring(layout, state)) or not same:
         for name in reversed(services.SERVICES):
             services.stop(engine, layout, name)
