@@ -63,7 +63,8 @@ def raw_beers(
 ) -> MaterializeResult:
     started = time.perf_counter()
     report = raw.land(aws.client("kinesis"), aws.client("s3"), names.stream, names.raw_bucket,
-                      names.artifacts_bucket, accept_trimmed_gap=config.accept_trimmed_gap)  # fmt: skip
+                      names.artifacts_bucket, accept_trimmed_gap=config.accept_trimmed_gap,
+                      reported_positions=_reported_positions(context))  # fmt: skip
     context.log.info(f"read {report.read} records, landed {report.landed}, {report.already_landed} already there")
     for gap in report.gaps_accepted:
         context.log.warning(f"accepted a gap: {gap}")
@@ -90,6 +91,16 @@ def raw_beers(
             "seconds": round(time.perf_counter() - started, 3),
         }
     )
+
+
+def _reported_positions(context: AssetExecutionContext) -> dict[str, str | None]:
+    """Where the last recorded landing ended ({} before the first): a checkpoint past it means a
+    landing died after committing and before this record, and its days are reported again."""
+    event = context.instance.get_latest_materialization_event(context.asset_key)
+    if event is None or event.asset_materialization is None:
+        return {}
+    value = event.asset_materialization.metadata.get("shard_positions")
+    return dict(value.value) if value is not None else {}
 
 
 def _api_row_count(context: AssetExecutionContext) -> int | None:
