@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export BENTOML_HOME ?= $(CURDIR)/.bentoml
 
-.PHONY: setup container-tools run dev serve serve-lambda test test-fast lint-imports lint-infra bench stack-up stack-down stack-destroy clean
+.PHONY: setup container-tools run dev platform-up platform-down serve serve-lambda test test-fast lint-imports lint-infra bench stack-up stack-down stack-destroy clean
 LAMBDA_PORT ?= 9000
 
 # uv itself lives in its own small venv, so the project's venv holds exactly what uv.lock says.
@@ -34,6 +34,14 @@ run: setup
 ## The local stack plus the Dagster UI at http://127.0.0.1:3000 (Ctrl-C stops both).
 dev: setup
 	$(BIN)/beer-platform dev
+
+## Dagster as teams deploy it, on this machine: Postgres, the code location in its own image, the
+## webserver and the daemon, every run in its own container (UI at http://127.0.0.1:3300). See docs/deploying.md.
+platform-up: setup
+	$(BIN)/beer-platform platform up
+
+platform-down: setup
+	$(BIN)/beer-platform platform down
 
 ## Serve the latest ibu_model at http://127.0.0.1:3001, or PORT=... (after `make run`); Ctrl-C stops it.
 serve: setup
@@ -77,5 +85,6 @@ stack-destroy: setup
 	$(BIN)/beer-platform stack down --destroy
 
 clean:
+	-$(BIN)/beer-platform platform down
 	-$(BIN)/beer-platform stack down
-	rm -rf $(VENV) $(TOOLS) .stack .dagster_home .bentoml .pytest_cache
+	rm -rf $(VENV) $(TOOLS) .stack .dagster_home .bentoml .platform .pytest_cache

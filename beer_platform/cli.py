@@ -11,11 +11,13 @@ from pathlib import Path
 from beer_platform.settings import (
     DEFAULT_AWS_PORT,
     DEFAULT_DAGSTER_PORT,
+    DEFAULT_PLATFORM_PORT,
     DEFAULT_PUNKAPI_PORT,
     DEFAULT_SERVE_PORT,
     Settings,
     SettingsError,
     load_settings,
+    platform_dir,
     stack_dir,
 )
 
@@ -89,6 +91,58 @@ def infra_line(infra: dict) -> str:
     if state == "failed":
         return f"infra/: terraform apply FAILED: {infra.get('error', '')} (log: {log})"
     return f"infra/: terraform apply under way (log: {log})"
+
+
+def _platform(args: argparse.Namespace) -> int:
+    """Dagster deployed as teams run it, on this machine (see beer_platform/local/platform)."""
+    from beer_platform.deployment.engine import EngineMissing
+    from beer_platform.local.platform import lifecycle
+    from beer_platform.local.platform.layout import Layout
+    from beer_platform.local.platform.podman_service import ServiceError
+    from beer_platform.local.platform.postgres import PostgresError
+
+    layout = Layout(Path(args.state_dir) if args.state_dir else platform_dir())
+    # with --json, stdout holds the status only: progress goes to stderr
+    echo = lambda line: print(line, file=sys.stderr if args.json else sys.stdout, flush=True)  # noqa: E731
+    try:
+        if args.action == "up":
+            status = lifecycle.up(layout, stack_dir(), args.port, args.aws_port, args.punkapi_port, echo=echo)
+        elif args.action == "down":
+            print("stopped (the data is kept)" if lifecycle.down(layout, echo=echo) else "the platform was not running")
+            return 0
+        elif args.action == "restart":
+            if not args.service:
+                raise CommandError("restart needs --service (postgres, podman-service, code-server, webserver, daemon)")
+            lifecycle.restart(layout, args.service, echo=echo)
+            status = lifecycle.status(layout)
+        else:
+            status = lifecycle.status(layout)
+    except (lifecycle.PlatformError, PostgresError, ServiceError, EngineMissing) as err:
+        raise CommandError(str(err)) from None
+    if args.json:
+        print(json.dumps(status, indent=2, default=str))
+    else:
+        _print_platform(status)
+    return 0 if status.get("running") or args.action == "status" else 1
+
+
+def _print_platform(status: dict) -> None:
+    if not any(part.get("running") for part in status.get("services", {}).values()):
+        print(f"the platform is not running (state: {status['state_dir']}): beer-platform platform up")
+        return
+    location = status["code_location"]
+    print(f"Dagster UI:     {status['webserver_url']}  ({'running' if status['running'] else 'NOT all running'})")
+    print(f"code location:  {location['name']} at {location['grpc_server']}, "
+          f"{'loaded' if location.get('loaded') else 'NOT loaded: ' + str(location.get('error'))}")
+    print(f"run launcher:   {status['run_launcher']['class']} via {status['run_launcher']['engine_api']}, "
+          f"{status['run_launcher']['memory_limit']} a run")
+    print(f"image:          {status['image']}")
+    print(f"database:       {status['database']['url']}")
+    for name, part in status["services"].items():
+        rss = f"{part['rss_bytes'] / 2**20:.0f} MiB" if part.get("rss_bytes") else "-"
+        state = "running" if part.get("running") else "STOPPED"
+        print(f"  {name:<15} {state:<8} pid {part.get('pid') or '-':<8} {rss}")
+    print(f"state: {status['state_dir']}")
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -380,6 +434,17 @@ def build_parser() -> argparse.ArgumentParser:
     dev_p.add_argument("--port", type=int, default=DEFAULT_DAGSTER_PORT)
     ports(dev_p)
     dev_p.set_defaults(func=_dev)
+
+    platform_p = sub.add_parser("platform", help="Dagster as teams deploy it: Postgres, a code server, the "
+                                                 "webserver and the daemon, every run in its own container")
+    platform_p.add_argument("action", choices=["up", "down", "status", "restart"])
+    platform_p.add_argument("--json", action="store_true", help="print the status as JSON")
+    platform_p.add_argument("--port", type=int, default=int(os.environ.get("BEER_PLATFORM_PLATFORM_PORT", 0)) or None,
+                            help=f"the webserver's port on 127.0.0.1 (default {DEFAULT_PLATFORM_PORT}, then kept)")
+    platform_p.add_argument("--service", help="restart: postgres, podman-service, code-server, webserver or daemon")
+    platform_p.add_argument("--state-dir", help="where the platform keeps its state (default .platform/)")
+    ports(platform_p)
+    platform_p.set_defaults(func=_platform)
 
     serve_p = sub.add_parser("serve", help="serve the latest ibu_model over HTTP (BentoML)")
     serve_p.add_argument("--port", type=int, default=int(os.environ.get("BEER_PLATFORM_SERVE_PORT", DEFAULT_SERVE_PORT)))

@@ -22,6 +22,7 @@ DEFAULT_AWS_PORT = 4566
 DEFAULT_PUNKAPI_PORT = 8081
 DEFAULT_SERVE_PORT = 3001  # `make serve`: the model over HTTP
 DEFAULT_DAGSTER_PORT = 3000  # `make dev`: the Dagster UI
+DEFAULT_PLATFORM_PORT = 3300  # `make platform-up`: the deployed platform's Dagster UI
 # The checkout holding the package: `bentoml build`'s context and `bentoml serve`'s working dir.
 SOURCE_ROOT = Path(__file__).resolve().parents[1]
 # moto accepts any credentials; fixed ones keep a user's real AWS credentials away from it.
@@ -30,6 +31,7 @@ STACK_FILE = "stack.json"  # in the stack dir: the running local stack's endpoin
 # The names as JSON over the defaults: in `aws` where there is no outputs.json (the ECS tasks of
 # infra/modules/dagster), locally for a process on resources of its own (a test's)
 NAMES_ENV = "BEER_PLATFORM_NAMES"
+EXECUTORS = ("", "in_process", "multiprocess")  # "": Dagster's default (multiprocess, in_process by run config)
 
 
 class SettingsError(RuntimeError):
@@ -45,6 +47,9 @@ class Settings:
     aws_access_key_id: str | None = None
     aws_secret_access_key: str | None = None
     lambda_base_image: str | None = None  # BEER_PLATFORM_LAMBDA_BASE_IMAGE; None: the environment's default
+    # BEER_PLATFORM_EXECUTOR: how a run executes its steps. "in_process": in the run worker itself (the
+    # deployed platform: one process in a run's 1 GiB container); "": Dagster's default, a subprocess a step.
+    executor: str = ""
 
     @property
     def region(self) -> str:
@@ -58,6 +63,11 @@ def project_dir() -> Path:
 
 def stack_dir(environ: Mapping[str, str] = os.environ) -> Path:
     return Path(environ.get("BEER_PLATFORM_STACK_DIR", project_dir() / ".stack")).resolve()
+
+
+def platform_dir(environ: Mapping[str, str] = os.environ) -> Path:
+    """Where `beer-platform platform up` keeps its state (Postgres data and secret, configs, sockets)."""
+    return Path(environ.get("BEER_PLATFORM_PLATFORM_DIR", project_dir() / ".platform")).resolve()
 
 
 def read_stack_file(state_dir: Path) -> dict | None:
@@ -85,6 +95,7 @@ def load_settings(environ: Mapping[str, str] = os.environ) -> Settings:
             aws_access_key_id=LOCAL_CREDENTIALS[0],
             aws_secret_access_key=LOCAL_CREDENTIALS[1],
             lambda_base_image=environ.get("BEER_PLATFORM_LAMBDA_BASE_IMAGE"),
+            executor=_executor(environ),
         )
     if env == "aws":
         names = _aws_names(environ)
@@ -98,7 +109,8 @@ def load_settings(environ: Mapping[str, str] = os.environ) -> Settings:
             )
         # Credentials come from boto3's usual chain (env, profile, instance role).
         return Settings(env="aws", names=names, punkapi_base_url=base_url, aws_endpoint_url=None,
-                        lambda_base_image=environ.get("BEER_PLATFORM_LAMBDA_BASE_IMAGE"))  # fmt: skip
+                        lambda_base_image=environ.get("BEER_PLATFORM_LAMBDA_BASE_IMAGE"),
+                        executor=_executor(environ))  # fmt: skip
     raise SettingsError(f"BEER_PLATFORM_ENV must be 'local' or 'aws', not {env!r}")
 
 
@@ -123,6 +135,12 @@ def _aws_names(environ: Mapping[str, str]) -> ResourceNames:
     if "BEER_PLATFORM_TF_OUTPUTS" in environ:
         raise SettingsError(f"BEER_PLATFORM_TF_OUTPUTS points at {outputs_path}, which does not exist")
     return DEFAULT_NAMES
+def _executor(environ: Mapping[str, str]) -> str:
+    executor = environ.get("BEER_PLATFORM_EXECUTOR", "")
+    if executor not in EXECUTORS:
+        raise SettingsError(f"BEER_PLATFORM_EXECUTOR must be one of {', '.join(repr(e) for e in EXECUTORS)}, "
+                            f"not {executor!r}")  # fmt: skip
+    return executor
 
 
 def cache_dir(environ: Mapping[str, str] = os.environ) -> Path:

@@ -59,3 +59,9 @@ def test_aws_takes_names_from_the_environment_where_there_is_no_outputs_file(tmp
     for bad in ("{not json", "[1, 2]"):
         with pytest.raises(SettingsError, match="BEER_PLATFORM_NAMES must be a JSON object"):
             load_settings(environ | {"BEER_PLATFORM_NAMES": bad})
+def test_the_executor_is_dagsters_default_unless_named_and_a_wrong_one_is_refused(tmp_path):
+    assert load_settings({"BEER_PLATFORM_STACK_DIR": str(tmp_path)}).executor == ""
+    named = load_settings({"BEER_PLATFORM_STACK_DIR": str(tmp_path), "BEER_PLATFORM_EXECUTOR": "in_process"})
+    assert named.executor == "in_process"
+    with pytest.raises(SettingsError, match="BEER_PLATFORM_EXECUTOR must be one of"):
+        load_settings({"BEER_PLATFORM_STACK_DIR": str(tmp_path), "BEER_PLATFORM_EXECUTOR": "threads"})

@@ -105,8 +105,9 @@ module "dagster" {
   force_delete_repositories = var.force_destroy
 
   platform_environment = {
-    BEER_PLATFORM_ENV   = "aws"
-    BEER_PLATFORM_NAMES = jsonencode(local.resource_names)
-    PUNKAPI_BASE_URL    = var.punkapi_base_url
+    BEER_PLATFORM_ENV      = "aws"
+    BEER_PLATFORM_EXECUTOR = "in_process" # a run's steps in its run worker: the imports paid once a task
+    BEER_PLATFORM_NAMES    = jsonencode(local.resource_names)
+    PUNKAPI_BASE_URL       = var.punkapi_base_url
   }
 }

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The Lambda image's system tools: podman (+ runc), the local registry, mmdebstrap.
+# The Lambda image's system tools: podman (+ runc), the local registry, mmdebstrap; and Debian's
+# PostgreSQL server, which `make platform-up` runs as the platform's database.
 # Installs what is missing with apt-get when run as root on Debian/Ubuntu; elsewhere prints what
 # to install and succeeds (the platform runs without them, and says that no image was built).
 # `--require`: fail, saying why, unless a container engine answers afterwards (CI).
@@ -10,11 +11,12 @@ command -v podman >/dev/null || { command -v docker >/dev/null && docker info >/
 command -v runc >/dev/null || need+=(runc)
 command -v docker-registry >/dev/null || need+=(docker-registry)
 command -v mmdebstrap >/dev/null || need+=(mmdebstrap)
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || command -v initdb >/dev/null || need+=(postgresql)
 
 if ((${#need[@]})); then
   if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
     echo "installing ${need[*]} (apt-get)..."
-    # keep the package from starting its own registry service (on 0.0.0.0:5000)
+    # keep the packages from starting their own services (the registry on 0.0.0.0:5000, a Postgres cluster)
     policy=/usr/sbin/policy-rc.d
     if [[ ! -e $policy ]]; then printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod +x "$policy" && trap 'rm -f "$policy"' EXIT; fi
     apt-get update -qq

@@ -87,7 +87,8 @@ def landing_asset(zone: Zone) -> AssetsDefinition:
              ) -> MaterializeResult:  # fmt: skip
         started = time.perf_counter()
         report = raw.land(aws.client("kinesis"), aws.client("s3"), getattr(names, zone.stream), names.raw_bucket,
-                          names.artifacts_bucket, zone=zone.source.zone, accept_trimmed_gap=config.accept_trimmed_gap)  # fmt: skip
+                          names.artifacts_bucket, zone=zone.source.zone, accept_trimmed_gap=config.accept_trimmed_gap,
+                          reported_positions=_reported_positions(context))  # fmt: skip
         context.log.info(f"read {report.read} records, landed {report.landed}, {report.already_landed} already there")
         for gap in report.gaps_accepted:
             context.log.warning(f"accepted a gap: {gap}")
@@ -123,6 +124,16 @@ def _landing_metadata(report: raw.LandingReport, uri: str, started: float) -> di
 
 raw_beers = landing_asset(ZONES[CATALOGUE.zone])
 raw_predictions = landing_asset(ZONES[PREDICTION_LOG.zone])
+
+
+def _reported_positions(context: AssetExecutionContext) -> dict[str, str | None]:
+    """Where the last recorded landing ended ({} before the first): a checkpoint past it means a
+    landing died after committing and before this record, and its days are reported again."""
+    event = context.instance.get_latest_materialization_event(context.asset_key)
+    if event is None or event.asset_materialization is None:
+        return {}
+    value = event.asset_materialization.metadata.get("shard_positions")
+    return dict(value.value) if value is not None else {}
 
 
 def _api_row_count(context: AssetExecutionContext) -> int | None:

@@ -8,6 +8,9 @@
   into the engine. Tagged by a hash of what makes it, so it is built once per machine.
 
 The Dockerfile has no RUN step, so it builds on either (distroless has no shell to run one).
+
+`extra_packages`: the same recipe with more of Debian's packages, for images that need them
+(the local platform's code-location image adds podman, its remote client): one base per set.
 """
 
 from __future__ import annotations
@@ -41,15 +44,24 @@ class BaseImageUnavailable(RuntimeError):
     """The local base cannot be made (no mmdebstrap, or it failed)."""
 
 
-def local_base_tag() -> str:
-    """`localhost/beer-platform-base:bookworm-<hash of the mmdebstrap command>`."""
-    digest = hashlib.sha256("\0".join(MMDEBSTRAP).encode()).hexdigest()[:12]
-    return f"{LOCAL_BASE_REPOSITORY}:{SUITE}-{digest}"
+def mmdebstrap_command(extra_packages: tuple[str, ...] = ()) -> list[str]:
+    """MMDEBSTRAP, with `extra_packages` added to its --include."""
+    if not extra_packages:
+        return list(MMDEBSTRAP)
+    return [f"--include={','.join((*PACKAGES, *extra_packages))}" if arg.startswith("--include=") else arg
+            for arg in MMDEBSTRAP]  # fmt: skip
 
 
-def ensure_local_base(engine: Engine, timeout: float = 900) -> str:
+def local_base_tag(extra_packages: tuple[str, ...] = ()) -> str:
+    """`localhost/beer-platform-base:bookworm[-<extra>...]-<hash of the mmdebstrap command>`."""
+    command = mmdebstrap_command(extra_packages)
+    digest = hashlib.sha256("\0".join(command).encode()).hexdigest()[:12]
+    return f"{LOCAL_BASE_REPOSITORY}:{'-'.join((SUITE, *extra_packages, digest))}"
+
+
+def ensure_local_base(engine: Engine, timeout: float = 900, extra_packages: tuple[str, ...] = ()) -> str:
     """The local base image's tag, made with mmdebstrap (~30-50 s) unless the engine has it."""
-    tag = local_base_tag()
+    tag = local_base_tag(extra_packages)
     if engine.exists(tag):
         return tag
     if shutil.which("mmdebstrap") is None:
@@ -57,7 +69,8 @@ def ensure_local_base(engine: Engine, timeout: float = 900) -> str:
                                    "installs it on Debian/Ubuntu as root)")  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="base-image-") as work:
         tarball = Path(work) / "base.tar"
-        done = subprocess.run([*MMDEBSTRAP, str(tarball)], capture_output=True, text=True, timeout=timeout)
+        done = subprocess.run([*mmdebstrap_command(extra_packages), str(tarball)], capture_output=True, text=True,
+                              timeout=timeout)  # fmt: skip
         if done.returncode != 0:
             raise BaseImageUnavailable(f"mmdebstrap failed ({done.returncode}):\n{done.stderr[-3000:]}")
         engine.import_tarball(tarball, tag)

@@ -43,7 +43,7 @@ def build_context(bento: BuiltBento, out_dir: Path | str, cache_dir: Path | str,
     (out / "Dockerfile").write_text(DOCKERFILE)
     requirements = export_requirements(project_root)
     (out / "requirements.txt").write_text(requirements)
-    _link_or_copy(str(install(requirements, cache_dir)), str(out / "packages.tar"))
+    link_or_copy(str(install(requirements, cache_dir)), str(out / "packages.tar"))
     shutil.copyfile(HANDLER_SOURCE, out / "lambda_handler.py")
     shutil.copytree(bento.path, out / "bento", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     home = out / "bentoml_home"
@@ -75,7 +75,7 @@ def compile_bytecode(context_dir: Path) -> list[Path]:
     return compiled
 
 
-def _link_or_copy(source: str, target: str) -> None:
+def link_or_copy(source: str, target: str) -> None:
     # a hard link: the packages are ~500 MB and the cache is usually on the same filesystem
     try:
         os.link(source, target)

@@ -3,12 +3,17 @@
 podman on these machines needs two flags (see FIELD_NOTES "Containers"): `--runtime runc` (the
 default crun fails on hybrid cgroups) and explicit rlimits on `build` and `run` (the default
 ones are refused). Lambda's own nofile limit is 1024, so the same limits are Lambda's too.
+
+With `CONTAINER_HOST` set (a run container of the local platform, see local/platform), podman is
+the remote client of a `podman system service`: the service's containers.conf chooses the
+runtime, and the client refuses `--runtime`.
 """
 
 from __future__ import annotations
 
 import functools
 import json
+import os
 import shutil
 import subprocess
 import tempfile
@@ -38,17 +43,22 @@ class EngineError(RuntimeError):
 class Engine:
     kind: str  # "podman" | "docker"
     path: str
+    remote: bool = False  # podman's remote client (CONTAINER_HOST): the service picks the runtime
 
     @property
     def global_flags(self) -> tuple[str, ...]:
-        return ("--runtime", "runc") if self.kind == "podman" else ()
+        return ("--runtime", "runc") if self.kind == "podman" and not self.remote else ()
 
     def command(self, *args: str) -> list[str]:
         return [self.path, *self.global_flags, *args]
 
-    def run(self, *args: str, timeout: float = 600, input: bytes | None = None) -> str:
+    def run(self, *args: str, timeout: float = 600, input: bytes | None = None, env: dict[str, str] | None = None
+            ) -> str:  # fmt: skip
+        """`args` run by the engine; `env`: added to its environment (secrets for `-e NAME`, kept off the
+        command line)."""
         try:
-            done = subprocess.run(self.command(*args), capture_output=True, timeout=timeout, input=input)
+            done = subprocess.run(self.command(*args), capture_output=True, timeout=timeout, input=input,
+                                  env=None if env is None else {**os.environ, **env})  # fmt: skip
         except subprocess.TimeoutExpired:
             raise EngineError(f"`{self.kind} {args[0]}` did not finish in {timeout:.0f}s") from None
         if done.returncode != 0:
@@ -92,13 +102,17 @@ class Engine:
         extra = [] if tls_verify or self.kind == "docker" else ["--tls-verify=false"]
         self.run("login", *extra, "--username", username, "--password-stdin", registry, input=password.encode())
 
-    def push(self, ref: str, tls_verify: bool = True) -> str:
-        """Push `ref` (repository:tag); returns the digest the registry stored it under."""
+    def push(self, ref: str, tls_verify: bool = True) -> str | None:
+        """Push `ref` (repository:tag); returns the digest the registry stored it under, or None from
+        podman's remote client (it ignores --digestfile: the registry must be asked)."""
         if self.kind == "docker":  # docker trusts plain-HTTP registries on 127.0.0.1 by itself
             self.run("push", ref)
             repo = ref.rsplit(":", 1)[0]
             found = [d for d in self.inspect(ref).get("RepoDigests", []) if d.startswith(repo + "@")]
             return found[0].split("@", 1)[1]
+        if self.remote:
+            self.run("push", f"--tls-verify={str(tls_verify).lower()}", ref)
+            return None
         with tempfile.TemporaryDirectory(prefix="digest-") as work:
             digestfile = Path(work) / "digest"
             self.run("push", f"--tls-verify={str(tls_verify).lower()}", "--digestfile", str(digestfile), ref)
@@ -119,10 +133,11 @@ class Engine:
         subprocess.run(self.command("rm", "-f", "-t", "0", name), capture_output=True, timeout=60)
 
 
-def _answers(kind: str, path: str) -> str:
+def _answers(engine: Engine) -> str:
     """"" when `kind info` succeeds, else why not."""
+    kind = engine.kind
     try:
-        done = subprocess.run(Engine(kind, path).command("info"), capture_output=True, timeout=60)
+        done = subprocess.run(engine.command("info"), capture_output=True, timeout=60)
     except (OSError, subprocess.TimeoutExpired) as err:
         return f"{kind}: {err}"
     return "" if done.returncode == 0 else f"{kind} info: {done.stderr.decode(errors='replace').strip()[-300:]}"
@@ -136,9 +151,10 @@ def detect() -> Engine:
         path = shutil.which(kind)
         if path is None:
             continue
-        problem = _answers(kind, path)
+        found = Engine(kind, path, remote=kind == "podman" and bool(os.environ.get("CONTAINER_HOST")))
+        problem = _answers(found)
         if not problem:
-            return Engine(kind, path)
+            return found
         problems.append(problem)
     raise EngineMissing("; ".join(problems) or "neither podman nor docker is on PATH")
 

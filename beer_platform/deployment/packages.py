@@ -1,6 +1,8 @@
-"""The image's Python packages: the locked `lambda` group, installed on the host for the image.
+"""An image's Python packages: a selection of uv.lock (the Lambda image's: the `lambda` group),
+installed on the host for the image.
 
-`uv export --frozen --only-group lambda` pins them from uv.lock; `uv pip install --target` for
+`uv export --frozen --only-group lambda` pins them from uv.lock (other selections: other images,
+see local/platform); `uv pip install --target` for
 CPython 3.11 on x86_64 manylinux_2_28 (glibc 2.28 <= Debian 12's 2.36), wheels only, no
 dependency resolution of its own. Nothing comes from the host's venv.
 
@@ -26,22 +28,27 @@ from beer_platform.settings import SOURCE_ROOT
 from beer_platform.deployment.image import SITE_PACKAGES
 
 PLATFORM = ("--python-platform", "x86_64-manylinux_2_28", "--python-version", "3.11")
+LAMBDA_GROUP = ("--only-group", "lambda")
 
 
-def export_requirements(project_root: Path = SOURCE_ROOT) -> str:
-    """The `lambda` group (runtime client included) pinned from uv.lock."""
+def export_requirements(project_root: Path = SOURCE_ROOT, selection: tuple[str, ...] = LAMBDA_GROUP) -> str:
+    """The packages `selection` (`uv export` options) names, pinned from uv.lock; by default the
+    `lambda` group (runtime client included)."""
     exported = subprocess.run(
-        [sys.executable, "-m", "uv", "export", "--frozen", "--only-group", "lambda",
-         "--no-hashes", "--no-header", "--no-annotate"],
+        [sys.executable, "-m", "uv", "export", "--frozen", *selection, "--no-hashes", "--no-header", "--no-annotate"],
         cwd=project_root, capture_output=True, text=True, check=True, timeout=120,
     ).stdout  # fmt: skip
     lines = [line.strip() for line in exported.splitlines() if line.strip()]
     return "\n".join(lines) + "\n"
 
 
-def install(requirements: str, cache_dir: Path | str) -> Path:
-    """`packages.tar`: `requirements` installed for the image, packed (made unless cached)."""
-    key = hashlib.sha256("\0".join([requirements, *PLATFORM, SITE_PACKAGES, "tar"]).encode()).hexdigest()[:16]
+def install(requirements: str, cache_dir: Path | str, keep_scripts: tuple[str, ...] = ()) -> Path:
+    """`packages.tar`: `requirements` installed for the image, packed (made unless cached).
+
+    Console scripts are dropped (their shebangs name the host's Python) but for `keep_scripts`,
+    binaries found beside the packages (`uv`: `python -m uv` looks for `<site>/bin/uv`)."""
+    parts = [requirements, *PLATFORM, SITE_PACKAGES, "tar", *keep_scripts]
+    key = hashlib.sha256("\0".join(parts).encode()).hexdigest()[:16]
     target = Path(cache_dir) / f"packages-{key}"
     if (target / "packages.tar").is_file():
         return target / "packages.tar"
@@ -56,7 +63,7 @@ def install(requirements: str, cache_dir: Path | str) -> Path:
              "--only-binary", ":all:", "--no-deps", "-r", str(staging / "requirements.txt")],
             check=True, capture_output=True, text=True, timeout=900,
         )  # fmt: skip
-        shutil.rmtree(site / "bin", ignore_errors=True)  # console scripts with the host's paths
+        _drop_scripts(site / "bin", keep_scripts)
         subprocess.run(
             [sys.executable, "-m", "compileall", "-q", "-j", "0", "--invalidation-mode", "unchecked-hash",
              "-s", str(site), "-p", SITE_PACKAGES, str(site)],
@@ -76,3 +83,13 @@ def install(requirements: str, cache_dir: Path | str) -> Path:
         if not (target / "packages.tar").is_file():
             raise
     return target / "packages.tar"
+
+
+def _drop_scripts(bin_dir: Path, keep: tuple[str, ...]) -> None:
+    if not bin_dir.is_dir():
+        return
+    for script in bin_dir.iterdir():
+        if script.name not in keep:
+            script.unlink()
+    if not any(bin_dir.iterdir()):
+        bin_dir.rmdir()

@@ -204,7 +204,7 @@ class LocalStack:
 # --- process management used by the CLI -------------------------------------------------------
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -221,7 +221,7 @@ def _pid_alive(pid: int) -> bool:
 
 def read_state(state_dir: Path) -> dict | None:
     state = read_stack_file(state_dir)
-    return state if state is not None and _pid_alive(state["pid"]) else None
+    return state if state is not None and pid_alive(state["pid"]) else None
 
 
 def status(state_dir: Path) -> dict:
@@ -355,9 +355,9 @@ def stop_detached(state_dir: Path, timeout: float = APPLY_GRACE_S + 60) -> bool:
         return False
     os.kill(state["pid"], signal.SIGTERM)
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and _pid_alive(state["pid"]):
+    while time.monotonic() < deadline and pid_alive(state["pid"]):
         time.sleep(0.1)
-    if _pid_alive(state["pid"]):
+    if pid_alive(state["pid"]):
         os.kill(state["pid"], signal.SIGKILL)
     (state_dir / STATE_FILE).unlink(missing_ok=True)
     return True

@@ -11,6 +11,15 @@ that starts right after the committed position. The next run, before writing a p
 a part starting at the same record (a key prefix, `raw_parts_starting_at`) and, finding one,
 counts the records it covers as landed instead of writing them again, until it finds none.
 
+Reported once: the days a landing wrote parts for (`days_touched`, the cleaned zone's partitions
+to redo) reach the cleaned zone only through the report of a landing that finished. A run killed
+after committing but before its report was recorded would take its days with it, so every
+commit also stores the days written since the last reported landing (`unreported_days`), and a
+landing that starts from positions its caller never saw reported (`reported_positions`: where
+the last reported landing ended) reports those days again. A part found written by a dead run
+counts as a day touched too: whoever wrote it never reported it. Reporting a day twice costs a
+cleaning run (idempotent); losing it would leave the day uncleaned.
+
 Fell behind: if a shard's position was last read to the tip longer ago than the stream's
 retention and the record at that position is no longer in the stream, records may have been
 trimmed unread. The landing then fails (`TrimmedGapError`, naming each shard and the gap) unless
@@ -91,9 +100,20 @@ def load_checkpoint(s3: Any, state_bucket: str, key: str = CHECKPOINT_KEY) -> di
     return {shard_id: ShardState(**state) for shard_id, state in stored.get("shards", {}).items()}
 
 
-def commit(s3: Any, state_bucket: str, shards: dict[str, ShardState], key: str = CHECKPOINT_KEY) -> None:
+def load_unreported_days(s3: Any, state_bucket: str, key: str = CHECKPOINT_KEY) -> set[str]:
+    return set((s3_ops.get_json(s3, state_bucket, key) or {}).get("unreported_days", []))
+
+
+def commit(s3: Any, state_bucket: str, shards: dict[str, ShardState], unreported_days: set[str] = frozenset(),
+           key: str = CHECKPOINT_KEY) -> None:  # fmt: skip
     s3_ops.put_json(s3, state_bucket, key,
-                    {"version": 2, "shards": {sid: state.as_json() for sid, state in sorted(shards.items())}})  # fmt: skip
+                    {"version": 2, "shards": {sid: state.as_json() for sid, state in sorted(shards.items())},
+                     "unreported_days": sorted(unreported_days)})  # fmt: skip
+
+
+def positions(checkpoint: dict[str, ShardState]) -> dict[str, str | None]:
+    """Where each shard's landing stands: what a report records, and what the next landing compares."""
+    return {sid: state.sequence_number for sid, state in sorted(checkpoint.items())}
 
 
 def find_gaps(
@@ -124,6 +144,7 @@ def land(
     *,
     zone: str = object_keys.RAW_PREFIX,
     accept_trimmed_gap: bool = False,
+    reported_positions: dict[str, str | None] | None = None,
     batch_records: int = BATCH_RECORDS,
     batch_bytes: int = BATCH_BYTES,
     backoff: kinesis_ops.Backoff | None = None,
@@ -138,7 +159,8 @@ def land(
     if gaps and not accept_trimmed_gap:
         raise TrimmedGapError(_gap_message(stream, gaps))
     report = LandingReport(gaps_accepted=[gap.describe() for gap in gaps])
-    days: set[str] = set()
+    unreported = reported_positions is not None and positions(checkpoint) != reported_positions
+    days: set[str] = load_unreported_days(s3, state_bucket, key) if unreported else set()
     for gap in gaps:
         checkpoint.pop(gap.shard_id, None)  # read from its trim horizon
     for shard in shards:
@@ -152,7 +174,7 @@ def land(
             for day, run in raw_format.day_runs(batch):
                 writer.write(day.isoformat(), run)
             state.sequence_number = batch[-1].sequence_number
-            commit(s3, state_bucket, checkpoint, key)  # after the batch's parts: a crash re-lands, never skips
+            commit(s3, state_bucket, checkpoint, days, key)  # after the batch's parts: a crash re-lands, never skips
         report.shards_read.append(shard.shard_id)
         report.expired_iterators += reader.expired_iterators
         state.ended = reader.ended
@@ -161,8 +183,8 @@ def land(
     listed = {shard.shard_id for shard in shards}
     for shard_id in [sid for sid in checkpoint if sid not in listed]:
         del checkpoint[shard_id]  # expired after being read to its end (or its gap was accepted)
-    commit(s3, state_bucket, checkpoint, key)
-    report.positions = {sid: state.sequence_number for sid, state in sorted(checkpoint.items())}
+    commit(s3, state_bucket, checkpoint, days, key)
+    report.positions = positions(checkpoint)
     report.days_touched = sorted(days)
     return report
 

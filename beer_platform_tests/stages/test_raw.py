@@ -97,6 +97,34 @@ def test_a_run_killed_between_a_parts_write_and_its_commit_lands_nothing_twice(o
     assert land(kinesis, s3, own_names).read == 0
 
 
+def test_a_landing_that_died_before_its_report_has_its_days_reported_by_the_next(own_names, own_clients):
+    kinesis, s3 = own_clients.client("kinesis"), own_clients.client("s3")
+    publish(kinesis, own_names.stream, to_stream_records(load_beers()))
+    lost = land(kinesis, s3, own_names, reported_positions={})  # committed; its report never recorded
+    assert lost.landed == 325 and len(lost.days_touched) == 1
+    again = land(kinesis, s3, own_names, reported_positions={})  # the last report seen is still the empty one
+    assert (again.landed, again.days_touched) == (0, lost.days_touched)  # nothing twice, the day not lost
+    reported = land(kinesis, s3, own_names, reported_positions=again.positions)
+    assert (reported.landed, reported.days_touched) == (0, [])  # reported once: not again
+
+
+def test_a_part_a_dead_run_wrote_before_committing_counts_as_its_day_touched(own_names, own_clients, monkeypatch):
+    s3 = own_clients.client("s3")
+    stream = InMemoryKinesis(own_names.stream, shards=1)
+    publish(stream, own_names.stream, to_stream_records(load_beers()))
+
+    def killed(*args, **kwargs):
+        raise RuntimeError("killed between writing the part and committing its position")
+
+    monkeypatch.setattr(raw, "commit", killed)
+    with pytest.raises(RuntimeError, match="killed"):
+        land(stream, s3, own_names, clock=stream.clock)
+    monkeypatch.undo()
+    report = land(stream, s3, own_names, clock=stream.clock, reported_positions={})
+    assert (report.landed, report.already_landed) == (0, 325)  # all of it written by the dead run
+    assert report.days_touched == [stream.clock().date().isoformat()]
+
+
 def test_throttled_reads_and_expired_iterators_are_retried():
     client = make_client("kinesis", region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="x")
     shard = Shard("shardId-000000000000")
