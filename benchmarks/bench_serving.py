@@ -16,8 +16,7 @@ throughput, with a p99 no higher; logging adds at most 0.5 ms to the p50 (`bento
 Variants: `bentoml` (the service as configured, every answer logged to a Kinesis stream of a moto
 server this benchmark starts, as `make serve` logs them), `bentoml-no-log` (the same, logging
 off), `bentoml-untuned` (BentoML's own API layer and default settings, no batching, no GC freeze:
-the "before"), `bare`, and on request `bentoml-2-workers` (two worker processes: not comparable
-with the one-process bare app).
+the "before") and `bare`.
 The "server CPU ms/request" column (CPU time of the server's processes per request) is the
 steadiest figure when other work shares the machine; requests/s and latencies move with it.
 
@@ -166,12 +165,9 @@ def running_bare(bentoml_home: str) -> Iterator[Target]:
 
 
 @contextmanager
-def running_bentoml(bentoml_home: str, untuned: bool = False, workers: int | None = None,
-                    log_to: str | None = None) -> Iterator[Target]:  # fmt: skip
+def running_bentoml(bentoml_home: str, untuned: bool = False, log_to: str | None = None) -> Iterator[Target]:
     """The model server; `log_to`: the AWS endpoint whose predictions stream gets every answer."""
     env = {}
-    if workers:
-        env["BENTOML_CONFIG_OVERRIDES"] = json.dumps({"services": {"ibu_model_service": {"workers": workers}}})
     if log_to:
         env["BEER_PLATFORM_AWS_ENDPOINT_URL"] = log_to
     service_path = UNTUNED_SERVICE if untuned else server.SERVICE
@@ -294,8 +290,6 @@ def start_variant(variant: str, home: str, log_to: str) -> AbstractContextManage
         return running_bentoml(home, log_to=log_to)
     if variant in ("bentoml-no-log", "bentoml-untuned"):
         return running_bentoml(home, untuned=variant == "bentoml-untuned")
-    if variant == "bentoml-2-workers":
-        return running_bentoml(home, workers=2)
     raise SystemExit(f"unknown variant {variant!r}")
 
 
