@@ -54,7 +54,12 @@ serve-lambda: setup
 
 ## Set up, then pass every test (unit, integration against the local stack, import layers, infra lint).
 test: setup lint-imports lint-infra
-	$(BIN)/pytest
+	@# The deployed platform's tests (minutes of containers and daemon polling, a platform and a stack of
+	@# their own) run in a second pytest beside the rest; their report follows the rest's.
+	@$(BIN)/pytest -m platform -p no:cacheprovider > .platform-tests.log 2>&1 & platform=$$!; \
+	$(BIN)/pytest -m "not platform"; rest=$$?; \
+	wait $$platform; status=$$?; echo; echo "== the deployed platform's tests (pytest -m platform)"; \
+	cat .platform-tests.log; rm -f .platform-tests.log; exit $$(( rest || status ))
 
 ## Unit tests only (no local stack).
 test-fast: setup

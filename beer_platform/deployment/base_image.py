@@ -16,6 +16,7 @@ The Dockerfile has no RUN step, so it builds on either (distroless has no shell 
 from __future__ import annotations
 
 import hashlib
+import fcntl
 import shutil
 import subprocess
 import tempfile
@@ -60,10 +61,27 @@ def local_base_tag(extra_packages: tuple[str, ...] = ()) -> str:
 
 
 def ensure_local_base(engine: Engine, timeout: float = 900, extra_packages: tuple[str, ...] = ()) -> str:
-    """The local base image's tag, made with mmdebstrap (~30-50 s) unless the engine has it."""
+    """The local base image's tag, made with mmdebstrap (~30-50 s) unless the engine has it. One
+    process makes it at a time (a lock file): another waits, then finds it made."""
     tag = local_base_tag(extra_packages)
     if engine.exists(tag):
         return tag
+    if shutil.which("mmdebstrap") is None:
+        raise BaseImageUnavailable("mmdebstrap is not installed: it makes the local base image (`make setup` "
+                                   "installs it on Debian/Ubuntu as root)")  # fmt: skip
+    lock = Path(tempfile.gettempdir()) / f"beer-platform-{tag.rsplit(':', 1)[-1]}.lock"
+    with lock.open("w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        if engine.exists(tag):  # made while this process waited
+            return tag
+        with tempfile.TemporaryDirectory(prefix="base-image-") as work:
+            tarball = Path(work) / "base.tar"
+            done = subprocess.run([*mmdebstrap_command(extra_packages), str(tarball)], capture_output=True,
+                                  text=True, timeout=timeout)  # fmt: skip
+            if done.returncode != 0:
+                raise BaseImageUnavailable(f"mmdebstrap failed ({done.returncode}):\n{done.stderr[-3000:]}")
+            engine.import_tarball(tarball, tag)
+    return tag
     if shutil.which("mmdebstrap") is None:
         raise BaseImageUnavailable("mmdebstrap is not installed: it makes the local base image (`make setup` "
                                    "installs it on Debian/Ubuntu as root)")  # fmt: skip

@@ -48,14 +48,14 @@ def test_run_from_fresh_state_then_restarts_keep_state_and_plan_empty_then_down_
         assert first.returncode == 0, first.stdout + first.stderr
         assert "325 published to beer-platform-events" in first.stdout
         assert "query (duckdb): " in first.stdout and ": 325 beers" in first.stdout
-        assert "infra/: applied by terraform (54 resources" in first.stdout
+        assert "infra/: applied by terraform (58 resources" in first.stdout
         assert "local stack stopped" in first.stdout and not (stack_dir / "stack.json").exists()
         deployed = "version 2 on live" if engines.find() else "NOT built, nothing pushed or deployed: no container engine"
         assert deployed in first.stdout
 
         second = run_cli("run", env=env, timeout=450)
         assert second.returncode == 0, second.stdout + second.stderr
-        assert "infra/: unchanged since the last apply, state replayed (54 resources)" in second.stdout
+        assert "infra/: unchanged since the last apply, state replayed (58 resources)" in second.stdout
         assert "0 published to beer-platform-events" in second.stdout  # same catalogue, same day
         assert ": 325 beers" in second.stdout
         assert (tmp_path / "dagster_home" / "history").exists()  # both runs, for `dagster dev` to show
@@ -80,7 +80,7 @@ def test_run_from_fresh_state_then_restarts_keep_state_and_plan_empty_then_down_
 
         destroyed = run_cli("stack", "down", "--destroy", env=env, timeout=600)
         assert destroyed.returncode == 0, destroyed.stderr
-        assert "54 resources of infra/ destroyed" in destroyed.stdout and "local stack stopped" in destroyed.stdout
+        assert "58 resources of infra/ destroyed" in destroyed.stdout and "local stack stopped" in destroyed.stdout
         assert workspace.instances() == 0  # Terraform deleted each one and saw it gone
         assert json.loads(run_cli("stack", "status", "--json", env=env).stdout)["running"] is False
     finally:

@@ -74,7 +74,9 @@ def lake_snapshot(boto, settings) -> dict[str, str]:
 def test_every_asset_materializes_and_every_check_passes(first_run, defs):
     materialized = {e.asset_key for e in first_run.get_asset_materialization_events()}
     graph = defs.resolve_asset_graph()
-    assert materialized == {key for key in graph.get_all_asset_keys() if graph.get(key).is_materializable}
+    # the prediction log's days: none yet, nothing was answered before this first run
+    per_prediction_day = {AssetKey("cleaned_predictions"), AssetKey("ibu_model_monitoring")}
+    assert materialized == {key for key in graph.get_all_asset_keys() if graph.get(key).is_materializable} - per_prediction_day
     checks = {e.check_name: e.passed for e in first_run.get_asset_check_evaluations()}
     assert checks["ids_unique_and_present"] and checks["row_count_matches_api"] and checks["queryable"]
     assert checks["hop_names_matched"] and checks["one_row_per_beer"]
@@ -254,7 +256,7 @@ def test_a_challenger_worse_than_the_live_model_does_not_move_the_alias(first_ru
     from beer_platform_tests.shipped_model import shipped_models
 
     live = model_store.latest_model_info()
-    live_version = lambda_api.live_version(boto.client("lambda"), settings.names)[0]
+    live_version = lambda_api.live_version(boto("lambda"), settings.names)[0]
     trained = model_store.stored_metrics(live)
     worse = {"card": trained["card"], "recipe": {**trained["recipe"], "cv_mae": trained["recipe"]["cv_mae"] + 0.5}}
     challenger = model_store.save_model(shipped_models().compiled(), worse, live["metadata"]["data_version"],
@@ -267,7 +269,7 @@ def test_a_challenger_worse_than_the_live_model_does_not_move_the_alias(first_ru
         assert "recipe model: CV MAE" in meta["reason"].value and "worse than the live model's" in meta["reason"].value
         assert meta["challenger_same_rows"].value is True
         assert meta["challenger_recipe_cv_mae"].value > meta["live_recipe_cv_mae"].value
-        assert lambda_api.live_version(boto.client("lambda"), settings.names)[0] == live_version  # the alias stayed
+        assert lambda_api.live_version(boto("lambda"), settings.names)[0] == live_version  # the alias stayed
     finally:
         bentoml.models.delete(challenger)
 
