@@ -95,12 +95,21 @@ def release(engine: Engine, clients: AwsClients, names: ResourceNames, context_d
 
 
 def prune_images(engine: Engine, lambda_client: Any, names: ResourceNames, live_image_id: str) -> list[str]:
-    """Remove the images earlier builds left in the engine, but the live one and the one a
-    rollback would go back to; returns the ids removed."""
-    keep = {live_image_id.removeprefix("sha256:")[:12]}
-    if (target := lambda_api.rollback_target(lambda_client, names)) is not None:
-        keep.add(lambda_api.parse_description(target[1]).get("image_id", ""))
-    removed = [image_id for image_id in engine.image_ids(LOCAL_REPOSITORY) if image_id[:12] not in keep]
+    """Remove the images this function's earlier releases used, but the live one and the one a
+    rollback would go back to; returns the ids removed. Images of other stacks sharing the engine
+    (another checkout, the tests' own) are not this function's to remove, even mid-push."""
+    rollback = lambda_api.rollback_target(lambda_client, names)
+    keep = {live_image_id, lambda_api.parse_description(rollback[1]).get("image_id", "") if rollback else ""}
+    removed = superseded_images(lambda_api.published_versions(lambda_client, names.lambda_function), keep)
+    present = {image_id[:12] for image_id in engine.image_ids(LOCAL_REPOSITORY)}
+    removed = [image_id for image_id in removed if image_id in present]
     for image_id in removed:
         engine.remove_image(image_id)
     return removed
+
+
+def superseded_images(versions: dict[int, str], keep: set[str]) -> list[str]:
+    """The short image ids (12 hex digits) the releases among `versions` name, but those in `keep`."""
+    kept = {image_id.removeprefix("sha256:")[:12] for image_id in keep if image_id}
+    named = (lambda_api.parse_description(description).get("image_id", "") for _, description in sorted(versions.items()))
+    return sorted({image_id for image_id in named if image_id and image_id not in kept})
