@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 ALL = ["bench_ingestion", "bench_landing", "bench_cleaning", "bench_make_run", "bench_serving", "bench_lambda",
-       "bench_model", "bench_monitoring", "bench_platform"]
+       "bench_hostile", "bench_model", "bench_monitoring", "bench_platform"]
 
 
 def main() -> int:

@@ -15,7 +15,7 @@ import threading
 import time
 import uuid
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -31,6 +31,7 @@ class Outcome:
     request_id: str
     response: Any = None
     error: dict[str, Any] | None = None
+    arrived_at: float = field(default_factory=time.monotonic)
 
 
 class InitError(RuntimeError):
@@ -84,18 +85,22 @@ class RuntimeAPI:
             answer: queue.Queue[Outcome] = queue.Queue(maxsize=1)
             self._outcomes[request_id] = answer
             try:
-                self._pending.put((request_id, json.dumps(event).encode()), timeout=1)
                 deadline = time.monotonic() + (self.timeout_s if wait_s is None else wait_s)
+                self._pending.put((request_id, json.dumps(event).encode()), timeout=1)
                 while True:
                     if self.init_failed.is_set():
                         raise InitError(self.init_error or {})
                     remaining = deadline - time.monotonic()
-                    if remaining <= 0:  # an answer after the deadline is dropped, as Lambda drops it
-                        raise TimeoutError(f"no answer to invocation {request_id} in {wait_s or self.timeout_s:g}s")
                     try:
-                        return answer.get(timeout=min(0.05, remaining))
+                        outcome = answer.get(timeout=max(0.0, min(0.05, remaining)))
                     except queue.Empty:
-                        pass
+                        outcome = None
+                    # an answer after the deadline is dropped, as Lambda drops it: judged by when it
+                    # arrived, not by when this thread got to look
+                    if outcome is not None and outcome.arrived_at <= deadline:
+                        return outcome
+                    if outcome is not None or remaining <= 0:
+                        raise TimeoutError(f"no answer to invocation {request_id} in {wait_s or self.timeout_s:g}s")
                     if not alive():
                         # its last words may still be on their way
                         if self.init_failed.wait(0.5):
