@@ -43,3 +43,18 @@ def test_a_full_queue_drops_what_does_not_fit():
     gate.set()
     sender.close()
     assert sender.sent + sender.dropped == 20
+
+
+def test_items_arriving_steadily_are_sent_once_an_interval_not_a_few_at_a_time():
+    sent: list[list[int]] = []
+
+    def send(batch: list[int]) -> None:  # a send takes time, as a put_records call does
+        time.sleep(0.02)
+        sent.append(batch)
+
+    sender = BackgroundSender(send, batch=10_000, name="t", interval_s=0.25)
+    for item in range(300):  # ~0.3 s of items, one at a time
+        sender.put([item])
+        time.sleep(0.001)
+    sender.close()
+    assert sum(sent, []) == list(range(300)) and len(sent) <= 3
