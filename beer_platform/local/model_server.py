@@ -28,7 +28,6 @@ import httpx
 from beer_platform.local.http_server import SERVER_LIMITS, bind
 from beer_platform.serving import SERVICE, prediction_log
 from beer_platform.settings import DEFAULT_SERVE_PORT, SOURCE_ROOT, Settings, load_settings
-from beer_platform.stream.background import BackgroundSender
 
 
 @dataclass
@@ -177,7 +176,7 @@ def serve(service: str = SERVICE, host: str = "127.0.0.1", port: int = DEFAULT_S
         shutil.rmtree(private, ignore_errors=True)
 
 
-def stream_sink(settings: Settings) -> BackgroundSender:
+def stream_sink(settings: Settings) -> prediction_log.BackgroundSink:
     """Records to the predictions stream of `settings`, in batches, off the request path; what is
     dropped (the stream unreachable) is counted in /metrics."""
     from prometheus_client import Counter  # BentoML's /metrics serves every metric of this process
@@ -190,11 +189,11 @@ def stream_sink(settings: Settings) -> BackgroundSender:
     stream = settings.names.predictions_stream
     dropped = Counter("beer_platform_prediction_records_dropped", "Prediction records the stream never received")
 
-    def send(records: list[prediction_log.PredictionRecord]) -> None:
-        publish(kinesis, stream, [StreamRecord(key, blob) for key, blob in prediction_log.packed(records)],
+    def send(lines: list[tuple[str, bytes]]) -> None:
+        publish(kinesis, stream, [StreamRecord(key, blob) for key, blob in prediction_log.packed_lines(lines)],
                 max_attempts=2)  # fmt: skip
 
-    return prediction_log.background_sink(send, on_drop=dropped.inc)
+    return prediction_log.BackgroundSink(send, on_drop=dropped.inc)
 
 
 def main(argv: list[str] | None = None) -> None:
