@@ -37,6 +37,9 @@ from beer_platform.stream.records import PREDICTION_LOG_KEY
 BATCH = 5_000  # records a send takes at most
 PER_BLOB = 500  # records per stream record: ~40 KB gzipped
 MAX_BLOB_BYTES = 900 * 1024  # Kinesis takes 1 MiB a record, partition key included
+# The server's memory bound for a sink that is slow or down: ~10 s of records at 2,000 requests/s,
+# or three of the largest requests' (a 6 MiB body of long recipes makes ~2.4 MB of lines)
+MAX_QUEUED_BYTES = 8 * 2**20
 
 
 @dataclass(frozen=True)
@@ -109,7 +112,8 @@ class BackgroundSink:
 
     def __init__(self, send: Callable[[list[tuple[str, bytes]]], None], on_drop: Callable[[int], None] = lambda n: None,
                  interval_s: float = 1.0) -> None:  # fmt: skip
-        self.sender = BackgroundSender(send, batch=BATCH, name="prediction-log", on_drop=on_drop, interval_s=interval_s)
+        self.sender = BackgroundSender(send, batch=BATCH, name="prediction-log", on_drop=on_drop, interval_s=interval_s,
+                                       max_queued=MAX_QUEUED_BYTES, weight=lambda line: len(line[1]))  # fmt: skip
 
     def put(self, records: Sequence[PredictionRecord]) -> None:
         self.sender.put([(record.request_id, record.as_json()) for record in records])

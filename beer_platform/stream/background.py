@@ -21,10 +21,13 @@ log = logging.getLogger(__name__)
 class BackgroundSender(Generic[T]):
     def __init__(self, send: Callable[[list[T]], None], *, batch: int, name: str, max_queued: int = 100_000,
                  interval_s: float = 1.0, attempts: int = 3, on_drop: Callable[[int], None] = lambda count: None,
-                 ) -> None:  # fmt: skip
+                 weight: Callable[[T], int] = lambda item: 1) -> None:  # fmt: skip
+        """`max_queued`: what the queue holds at most, in `weight` (1 an item by default; bytes, say)."""
         self.send, self.batch, self.interval_s, self.attempts, self.on_drop = send, batch, interval_s, attempts, on_drop
+        self.max_queued, self.weight = max_queued, weight
         self.sent = self.dropped = 0
-        self._queue: queue.Queue[T] = queue.Queue(max_queued)
+        self._queued = 0  # in `weight`
+        self._queue: queue.Queue[T] = queue.Queue()
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
@@ -33,9 +36,14 @@ class BackgroundSender(Generic[T]):
     def put(self, items: Iterable[T]) -> None:
         """Queue `items` (thread-safe, never blocks)."""
         for item in items:
-            try:
+            weight = self.weight(item)
+            with self._lock:
+                fits = self._queued + weight <= self.max_queued
+                if fits:
+                    self._queued += weight
+            if fits:
                 self._queue.put_nowait(item)
-            except queue.Full:
+            else:
                 self._drop(1)
 
     def close(self, timeout_s: float = 10.0) -> None:
@@ -64,6 +72,10 @@ class BackgroundSender(Generic[T]):
                 batch.append(self._queue.get_nowait())
             except queue.Empty:
                 break
+        if batch:
+            taken = sum(map(self.weight, batch))
+            with self._lock:
+                self._queued -= taken
         return batch
 
     def _deliver(self, batch: list[T]) -> None:

@@ -58,3 +58,15 @@ def test_items_arriving_steadily_are_sent_once_an_interval_not_a_few_at_a_time()
         time.sleep(0.001)
     sender.close()
     assert sum(sent, []) == list(range(300)) and len(sent) <= 3
+
+
+def test_the_queue_is_bounded_in_what_its_items_weigh():
+    gate = threading.Event()
+    sender = BackgroundSender(lambda batch: gate.wait(5), batch=1_000, name="t", max_queued=100, interval_s=5.0,
+                              weight=len)  # fmt: skip
+    sender.put([b"x" * 30] * 10)  # 100 bytes hold three of them
+    sender.put([b"y" * 10])  # and a small one still fits
+    assert sender.dropped == 7
+    gate.set()
+    sender.close()
+    assert sender.sent == 4
