@@ -10,6 +10,8 @@ subprocess (tests, benchmarks) and wait for /readyz.
 
 from __future__ import annotations
 
+import dataclasses
+
 import argparse
 import os
 import shutil
@@ -185,7 +187,8 @@ def stream_sink(settings: Settings) -> prediction_log.BackgroundSink:
     from beer_platform.aws.kinesis import publish
     from beer_platform.stream.records import StreamRecord
 
-    kinesis = AwsClients.from_settings(settings).client("kinesis")
+    # the sender retries a batch itself: a stream that is down drops it in seconds, not botocore's minute
+    kinesis = dataclasses.replace(AwsClients.from_settings(settings), max_attempts=1).client("kinesis")
     stream = settings.names.predictions_stream
     dropped = Counter("beer_platform_prediction_records_dropped", "Prediction records the stream never received")
 
