@@ -56,8 +56,10 @@ def test_a_cluster_with_a_generated_password_keeps_its_data_across_a_restart(sta
         server.stop()
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="only as root does the server run as another user")
 def test_a_state_dir_the_postgres_user_cannot_reach_is_refused_saying_what_to_do(tmp_path):
     closed = tmp_path / "closed"  # under pytest's 0700 tmp dir
+    if os.geteuid() != 0:  # the server runs as this user, who reaches it: nothing to refuse (CI runs as root)
+        assert HostPostgres(closed / "postgres").init("pw") is True
+        return
     with pytest.raises(PostgresError, match="BEER_PLATFORM_PLATFORM_DIR"):
         HostPostgres(closed / "postgres").init("pw")
