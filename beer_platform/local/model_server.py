@@ -192,8 +192,8 @@ def stream_sink(settings: Settings) -> prediction_log.BackgroundSink:
     stream = settings.names.predictions_stream
     dropped = Counter("beer_platform_prediction_records_dropped", "Prediction records the stream never received")
 
-    def send(lines: list[tuple[str, bytes]]) -> None:
-        publish(kinesis, stream, [StreamRecord(key, blob) for key, blob in prediction_log.packed_lines(lines)],
+    def send(entries: list[prediction_log.Entry]) -> None:
+        publish(kinesis, stream, [StreamRecord(key, blob) for key, blob in prediction_log.packed_entries(entries)],
                 max_attempts=2)  # fmt: skip
 
     return prediction_log.BackgroundSink(send, on_drop=dropped.inc)

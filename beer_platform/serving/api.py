@@ -36,7 +36,7 @@ from beer_platform.predict.predictor import CARD, RECIPE, IBUPredictor
 from beer_platform.serving import prediction_log
 from beer_platform.serving.large import LargeBodyInvalid, LargeRequests
 from beer_platform.serving.microbatch import MicroBatcher
-from beer_platform.serving.prediction_log import records_of
+from beer_platform.serving.prediction_log import Answering, entry_of
 from beer_platform.serving.schemas import (
     MAX_BATCH, MAX_BODY_BYTES, BodyTooLarge, PredictBatch, Prediction, PredictResponse, TinsethResponse, error_body,
     known_hops, parse_predict, parse_tinseth, predictions,
@@ -82,11 +82,13 @@ def install(runtime: Runtime) -> None:
 
 async def predict(request: Request) -> Response:
     runtime: Runtime = request.app.state.runtime
-    started = time.perf_counter()
+    answering = Answering(request.scope["state"][REQUEST_ID], runtime.tag, runtime.host, time.perf_counter())
+    sink = prediction_log.installed()
+    logged = None
     try:
         body = await read_body(request)
         if runtime.large is not None and len(body) > LARGE_BODY_BYTES:
-            batch, answer = await runtime.large.predict(body)
+            answer, logged = await runtime.large.predict(body, answering if sink.enabled else None)
         else:
             batch = parse_predict(body)
             answer = await runtime.predict(batch)
@@ -99,9 +101,8 @@ async def predict(request: Request) -> Response:
     except ClientDisconnect:
         return Response(status_code=HTTPStatus.BAD_REQUEST)  # nobody is left to read it
     response = PredictResponse.model_construct(predictions=answer, model=runtime.tag)
-    latency_ms = (time.perf_counter() - started) * 1000
-    prediction_log.installed().put(records_of(batch, answer, request.scope["state"][REQUEST_ID], runtime.tag,
-                                              latency_ms, runtime.host))  # fmt: skip
+    if sink.enabled:
+        sink.put(entry_of(batch, answer, answering) if logged is None else logged)
     return Response(response.model_dump_json(), media_type="application/json")
 
 

@@ -21,10 +21,10 @@ from __future__ import annotations
 
 import gzip
 import sys
+import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, NamedTuple, NotRequired, Protocol, TypedDict
 
 from pydantic_core import to_json
 
@@ -34,7 +34,7 @@ from beer_platform.serving.schemas import PredictBatch, Prediction
 from beer_platform.stream.background import BackgroundSender
 from beer_platform.stream.records import PREDICTION_LOG_KEY
 
-BATCH = 5_000  # records a send takes at most
+BATCH = 5_000  # requests a send takes at most
 PER_BLOB = 500  # records per stream record: ~40 KB gzipped
 MAX_BLOB_BYTES = 900 * 1024  # Kinesis takes 1 MiB a record, partition key included
 # The server's memory bound for a sink that is slow or down: ~10 s of records at 2,000 requests/s,
@@ -42,8 +42,9 @@ MAX_BLOB_BYTES = 900 * 1024  # Kinesis takes 1 MiB a record, partition key inclu
 MAX_QUEUED_BYTES = 8 * 2**20
 
 
-@dataclass(frozen=True)
-class PredictionRecord:
+class PredictionRecord(TypedDict):
+    """One prediction, as logged (a plain dict: it is built on the request path, then serialized)."""
+
     request_id: str
     position: int  # the beer's index in the request
     time: str  # ISO 8601, UTC
@@ -53,41 +54,67 @@ class PredictionRecord:
     tinseth_ibu: float | None
     latency_ms: float  # the whole request's, parse to answer
     inputs: dict[str, Any]  # card fields; recipe: volume_litres and hops [[alpha %, grams, minutes, dry hop]]
-    beer_id: int | None = None
-    host: str = "server"
+    beer_id: NotRequired[int | None]
+    host: NotRequired[str]  # server or lambda
 
-    def as_json(self) -> bytes:
-        return to_json(self)  # pydantic-core's serializer: a fifth of json.dumps(asdict(...))'s time
+
+# A request's records as queued and sent: (its id, how many records, their JSON lines). One item
+# a request, whatever its size: the queue holds a few objects, not one per record.
+Entry = tuple[str, int, bytes]
+
+
+def line(record: PredictionRecord) -> bytes:
+    return to_json(record)  # pydantic-core's serializer: a fifth of json.dumps's time
+
+
+def entry(records: Sequence[PredictionRecord]) -> Entry:
+    """Records of one request (at least one) as its entry."""
+    return records[0]["request_id"], len(records), b"".join(line(record) + b"\n" for record in records)
 
 
 def packed(records: Sequence[PredictionRecord], per_blob: int = PER_BLOB) -> list[tuple[str, bytes]]:
-    """`records` as stream records: see `packed_lines`."""
-    return packed_lines([(record.request_id, record.as_json()) for record in records], per_blob)
+    """`records` (of one request or several) as stream records: see `packed_entries`."""
+    return packed_entries([entry(records)], per_blob)
 
 
-def packed_lines(lines: Sequence[tuple[str, bytes]], per_blob: int = PER_BLOB) -> list[tuple[str, bytes]]:
-    """(request id, JSON line) pairs as stream records: (partition key, gzipped JSON lines of up to
-    `per_blob` records, below Kinesis' 1 MiB a record). One stream record per batch, not per
-    prediction: the sender's CPU (and Kinesis' per-record cost) is paid once per batch; the lake
-    reads the lines back (`lake.predictions`)."""
-    out = []
-    for start in range(0, len(lines), per_blob):
-        chunk = lines[start:start + per_blob]
-        blob = gzip.compress(b"".join(line + b"\n" for _, line in chunk), compresslevel=1)
-        if len(blob) > MAX_BLOB_BYTES and len(chunk) > 1:  # very long recipes: halve until it fits
-            out += packed_lines(chunk, (len(chunk) + 1) // 2)
-        else:
-            out.append((chunk[0][0], blob))
-    return out
+def packed_entries(entries: Sequence[Entry], per_blob: int = PER_BLOB) -> list[tuple[str, bytes]]:
+    """Entries as stream records: (partition key, gzipped JSON lines of about `per_blob` records,
+    below Kinesis' 1 MiB a record). One stream record per batch, not per prediction: the sender's
+    CPU (and Kinesis' per-record cost) is paid once per batch; the lake reads the lines back
+    (`lake.predictions`)."""
+    out: list[tuple[str, bytes]] = []
+    chunk: list[Entry] = []
+    for item in entries:
+        if chunk and sum(count for _, count, _ in chunk) + item[1] > per_blob:
+            out += _compressed(chunk)
+            chunk = []
+        chunk.append(item)
+    return out + (_compressed(chunk) if chunk else [])
+
+
+def _compressed(chunk: list[Entry]) -> list[tuple[str, bytes]]:
+    blob = gzip.compress(b"".join(lines for _, _, lines in chunk), compresslevel=1)
+    if len(blob) <= MAX_BLOB_BYTES or (len(chunk) == 1 and chunk[0][1] == 1):
+        return [(chunk[0][0], blob)]
+    if len(chunk) == 1:  # one request of very long recipes: halve its lines until they fit
+        key, count, lines = chunk[0]
+        split, half = lines.splitlines(keepends=True), count // 2
+        chunk = [(key, half, b"".join(split[:half])), (key, count - half, b"".join(split[half:]))]
+    middle = len(chunk) // 2
+    return _compressed(chunk[:middle]) + _compressed(chunk[middle:])
 
 
 class Sink(Protocol):
-    def put(self, records: Sequence[PredictionRecord]) -> None: ...
+    enabled: bool  # False: nothing is logged, so nothing need be built
+
+    def put(self, logged: Entry) -> None: ...  # one request's records (`entry`)
     def close(self) -> None: ...
 
 
 class NoSink:
-    def put(self, records: Sequence[PredictionRecord]) -> None:
+    enabled = False
+
+    def put(self, logged: Entry) -> None:
         pass
 
     def close(self) -> None:
@@ -97,8 +124,10 @@ class NoSink:
 class StdoutSink:
     """One line per record, `{"beer_platform_prediction": {...}}`, written at once."""
 
-    def put(self, records: Sequence[PredictionRecord]) -> None:
-        sys.stdout.write("".join(f'{{"{PREDICTION_LOG_KEY}":{record.as_json().decode()}}}\n' for record in records))
+    enabled = True
+
+    def put(self, logged: Entry) -> None:
+        sys.stdout.write("".join(f'{{"{PREDICTION_LOG_KEY}":{record}}}\n' for record in logged[2].decode().splitlines()))
         sys.stdout.flush()
 
     def close(self) -> None:
@@ -106,17 +135,22 @@ class StdoutSink:
 
 
 class BackgroundSink:
-    """The model server's sink: each record turned into its JSON line on the request path (~2 µs,
-    spread over the requests), the lines sent `BATCH` at a time by a thread (`stream.background`),
-    whose once-a-second burst is then only gzip and the send, which let go of the GIL."""
+    """The model server's sink: a request's records, as one entry of JSON lines made where the
+    request was answered (~2 µs a record), queued and sent `BATCH` requests at a time by a thread
+    (`stream.background`), whose once-a-second burst is then only gzip and the send, which let go
+    of the GIL. Dropped records are counted one by one."""
 
-    def __init__(self, send: Callable[[list[tuple[str, bytes]]], None], on_drop: Callable[[int], None] = lambda n: None,
+    enabled = True
+
+    def __init__(self, send: Callable[[list[Entry]], None], on_drop: Callable[[int], None] = lambda n: None,
                  interval_s: float = 1.0) -> None:  # fmt: skip
         self.sender = BackgroundSender(send, batch=BATCH, name="prediction-log", on_drop=on_drop, interval_s=interval_s,
-                                       max_queued=MAX_QUEUED_BYTES, weight=lambda line: len(line[1]))  # fmt: skip
+                                       max_queued=MAX_QUEUED_BYTES, weight=lambda item: len(item[2]),
+                                       count=lambda item: item[1])  # fmt: skip
 
-    def put(self, records: Sequence[PredictionRecord]) -> None:
-        self.sender.put([(record.request_id, record.as_json()) for record in records])
+    def put(self, logged: Entry) -> None:
+        if logged[1]:
+            self.sender.put([logged])
 
     def close(self) -> None:
         self.sender.close()
@@ -139,20 +173,35 @@ def now() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
+class Answering(NamedTuple):
+    """What a request's records say beyond its beers; picklable, for a worker process to log with."""
+
+    request_id: str
+    model: str  # the stored model's tag
+    host: str  # server or lambda
+    started: float  # time.perf_counter() as the request came in: CLOCK_MONOTONIC, the same in every process
+
+
+def entry_of(batch: PredictBatch, answer: Sequence[Prediction], answering: Answering) -> Entry:
+    """A /predict batch and its answer as the request's entry, its latency taken now."""
+    latency_ms = (time.perf_counter() - answering.started) * 1000
+    return entry(records_of(batch, answer, answering.request_id, answering.model, latency_ms, answering.host))
+
+
 def records_of(batch: PredictBatch, answer: Sequence[Prediction], request_id: str, model: str, latency_ms: float,
                host: str) -> list[PredictionRecord]:  # fmt: skip
     """One record per beer of a /predict batch and its answer, in order."""
     rows = {CARD: iter(batch.card), RECIPE: iter(batch.recipe)}
-    at = now()
-    records = []
+    at, latency = now(), round(latency_ms, 3)
+    records: list[PredictionRecord] = []
     for position, (kind, prediction, beer_id) in enumerate(zip(batch.answered_by, answer, batch.beer_ids, strict=True)):
         row = next(rows[kind])
         inputs = dict(zip(FEATURES, row[: len(FEATURES)], strict=True))
         if kind == RECIPE:
             inputs["volume_litres"] = row[VOLUME_COLUMN]
-            inputs["hops"] = [list(hop) for hop in row[HOPS_COLUMN]]
-        records.append(PredictionRecord(
-            request_id=request_id, position=position, time=at, model=model, answered_by=kind, ibu=prediction.ibu,
-            tinseth_ibu=prediction.tinseth_ibu, latency_ms=round(latency_ms, 3), inputs=inputs, beer_id=beer_id,
-            host=host))  # fmt: skip
+            inputs["hops"] = row[HOPS_COLUMN]  # tuples: JSON arrays as lists would be
+        records.append({
+            "request_id": request_id, "position": position, "time": at, "model": model, "answered_by": kind,
+            "ibu": prediction.ibu, "tinseth_ibu": prediction.tinseth_ibu, "latency_ms": latency, "inputs": inputs,
+            "beer_id": beer_id, "host": host})  # fmt: skip
     return records

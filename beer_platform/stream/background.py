@@ -1,7 +1,8 @@
 """Items sent off the caller's path: queued in memory (bounded) and sent in batches by a thread.
 
 A caller never waits: when the queue is full, or a batch cannot be sent after its retries, its
-items are dropped and counted (`dropped`, `on_drop`), never the caller's work. `close` sends what
+items are dropped and counted (`dropped`, `on_drop`, in `count`: 1 an item, or what an item
+holds), never the caller's work. `close` sends what
 is queued first, so a clean shutdown loses nothing.
 """
 
@@ -21,10 +22,11 @@ log = logging.getLogger(__name__)
 class BackgroundSender(Generic[T]):
     def __init__(self, send: Callable[[list[T]], None], *, batch: int, name: str, max_queued: int = 100_000,
                  interval_s: float = 1.0, attempts: int = 3, on_drop: Callable[[int], None] = lambda count: None,
-                 weight: Callable[[T], int] = lambda item: 1) -> None:  # fmt: skip
-        """`max_queued`: what the queue holds at most, in `weight` (1 an item by default; bytes, say)."""
+                 weight: Callable[[T], int] = lambda item: 1, count: Callable[[T], int] = lambda item: 1) -> None:  # fmt: skip
+        """`max_queued`: what the queue holds at most, in `weight` (1 an item by default; bytes, say);
+        `sent` and `dropped` are in `count` (1 an item by default; the records an item packs, say)."""
         self.send, self.batch, self.interval_s, self.attempts, self.on_drop = send, batch, interval_s, attempts, on_drop
-        self.max_queued, self.weight = max_queued, weight
+        self.max_queued, self.weight, self.count = max_queued, weight, count
         self.sent = self.dropped = 0
         self._queued = 0  # in `weight`
         self._queue: queue.Queue[T] = queue.Queue()
@@ -44,7 +46,7 @@ class BackgroundSender(Generic[T]):
             if fits:
                 self._queue.put_nowait(item)
             else:
-                self._drop(1)
+                self._drop(self.count(item))
 
     def close(self, timeout_s: float = 10.0) -> None:
         """Send what is queued, then stop (within `timeout_s`)."""
@@ -82,12 +84,13 @@ class BackgroundSender(Generic[T]):
         for attempt in range(1, self.attempts + 1):
             try:
                 self.send(batch)
-                self.sent += len(batch)
+                self.sent += sum(map(self.count, batch))
                 return
             except Exception as error:  # noqa: BLE001 - the receiver's trouble is counted, never the caller's
                 if attempt == self.attempts or self._stop.is_set():
-                    self._drop(len(batch))
-                    log.warning("%s: %d items dropped (%s)", self._thread.name, len(batch), error)
+                    dropped = sum(map(self.count, batch))
+                    self._drop(dropped)
+                    log.warning("%s: %d items dropped (%s)", self._thread.name, dropped, error)
                     return
                 time.sleep(0.2 * 2**attempt)
 

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 from beer_platform.lake import raw_format
 from beer_platform.lake.predictions import events
-from beer_platform.serving.prediction_log import PredictionRecord, StdoutSink, packed
+from beer_platform.serving.prediction_log import PredictionRecord, StdoutSink, entry, packed
 from beer_platform.stream.records import ReceivedRecord
 
 AT = datetime(2026, 12, 6, 12, tzinfo=UTC)
@@ -66,7 +66,7 @@ def test_a_batch_too_big_for_one_stream_record_is_split():
 def test_the_lambdas_log_lines_delivered_by_its_subscription_are_its_predictions_only():
     out = io.StringIO()
     with redirect_stdout(out):
-        StdoutSink().put([_record("lambda-1"), _record("lambda-1", 1)])
+        StdoutSink().put(entry([_record("lambda-1"), _record("lambda-1", 1)]))
     lines = ["START RequestId: x Version: 3", *out.getvalue().splitlines(), "REPORT RequestId: x Duration: 2 ms"]
     frame = events(_part(_cloudwatch(lines), _cloudwatch([], "CONTROL_MESSAGE")))
     assert frame["key"].to_list() == ["lambda-1:0", "lambda-1:1"]
