@@ -84,11 +84,13 @@ def packed_entries(entries: Sequence[Entry], per_blob: int = PER_BLOB) -> list[t
     (`lake.predictions`)."""
     out: list[tuple[str, bytes]] = []
     chunk: list[Entry] = []
+    records = 0
     for item in entries:
-        if chunk and sum(count for _, count, _ in chunk) + item[1] > per_blob:
+        if chunk and records + item[1] > per_blob:
             out += _compressed(chunk)
-            chunk = []
+            chunk, records = [], 0
         chunk.append(item)
+        records += item[1]
     return out + (_compressed(chunk) if chunk else [])
 
 

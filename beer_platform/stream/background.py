@@ -9,9 +9,9 @@ is queued first, so a clean shutdown loses nothing.
 from __future__ import annotations
 
 import logging
-import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Generic, TypeVar
 
@@ -29,7 +29,7 @@ class BackgroundSender(Generic[T]):
         self.max_queued, self.weight, self.count = max_queued, weight, count
         self.sent = self.dropped = 0
         self._queued = 0  # in `weight`
-        self._queue: queue.Queue[T] = queue.Queue()
+        self._queue: deque[T] = deque()  # appended and popped under `_lock` with the weight it holds
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
@@ -43,9 +43,8 @@ class BackgroundSender(Generic[T]):
                 fits = self._queued + weight <= self.max_queued
                 if fits:
                     self._queued += weight
-            if fits:
-                self._queue.put_nowait(item)
-            else:
+                    self._queue.append(item)
+            if not fits:
                 self._drop(self.count(item))
 
     def close(self, timeout_s: float = 10.0) -> None:
@@ -58,26 +57,21 @@ class BackgroundSender(Generic[T]):
             # one send per interval, or sooner for a full batch: a send's own cost (a put_records
             # call, ~1 ms of CPU) is then shared by a second's items, not by the few that came in
             # while the previous send was in flight
-            if self._queue.qsize() < self.batch:
+            if len(self._queue) < self.batch:
                 self._stop.wait(self.interval_s)
             stopping = self._stop.is_set()
             batch = self._take()
             if batch:
                 self._deliver(batch)
-            if stopping and self._queue.empty():
+            if stopping and not self._queue:
                 return
 
     def _take(self) -> list[T]:
-        batch: list[T] = []
-        while len(batch) < self.batch:
-            try:
-                batch.append(self._queue.get_nowait())
-            except queue.Empty:
-                break
-        if batch:
-            taken = sum(map(self.weight, batch))
-            with self._lock:
-                self._queued -= taken
+        with self._lock:
+            batch = [self._queue.popleft() for _ in range(min(self.batch, len(self._queue)))]
+        taken = sum(map(self.weight, batch))
+        with self._lock:
+            self._queued -= taken
         return batch
 
     def _deliver(self, batch: list[T]) -> None:
