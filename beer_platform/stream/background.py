@@ -8,6 +8,7 @@ is queued first, so a clean shutdown loses nothing.
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 import time
@@ -85,6 +86,12 @@ class BackgroundSender(Generic[T]):
                     dropped = sum(map(self.count, batch))
                     self._drop(dropped)
                     log.warning("%s: %d items dropped (%s)", self._thread.name, dropped, error)
+                    # A client library's failure leaves reference cycles (exceptions, tracebacks,
+                    # frames) that hold this batch; a process whose collector runs rarely (the
+                    # model server's) would keep every dropped batch. Only on failure, and cheap
+                    # where the process froze what it loaded (gc.freeze).
+                    del error
+                    gc.collect()
                     return
                 time.sleep(0.2 * 2**attempt)
 
