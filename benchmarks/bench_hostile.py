@@ -13,8 +13,11 @@ then beside each of:
 - 200 slow connections, each dripping a header byte a second (dropped by the header timeout,
   then reconnecting).
 Each row gives the small requests' p50 and p99 and their p99 against the baseline's (goal: the
-largest requests' within 5x). Memory: the serving process's RSS (and its worker's) after the
-first 50 largest requests and after `--large-requests` of them (goal: within 10%).
+largest requests' within 5x). The server logs every prediction to a predictions stream (a moto
+server), as `make serve` does with the stack up. Memory: the serving process's RSS (and its
+worker's) after the first 50 largest requests and after `--large-requests` of them (goal: within
+10%), then the same again on a second server whose predictions stream is down (nothing listens
+at its endpoint: every record is dropped and counted).
 """
 
 from __future__ import annotations
@@ -35,7 +38,9 @@ from pathlib import Path
 import httpx
 import psutil
 
+from benchmarks.bench_serving import prediction_stream
 from benchmarks.machine import describe_machine
+from beer_platform.local.stack import free_port
 from beer_platform.local import model_server as server
 from beer_platform.local.punkapi_replica import load_beers
 from beer_platform.serving.schemas import MAX_BODY_BYTES
@@ -146,7 +151,7 @@ def main() -> None:
                                  env={**os.environ, "BENTOML_HOME": home}, cwd=SOURCE_ROOT, capture_output=True)  # fmt: skip
         if trained.returncode:
             sys.exit(trained.stderr.decode()[-2000:])
-        with server.running_service(0, bentoml_home=home) as running:
+        with prediction_stream() as endpoint, server.running_service(0, bentoml_home=home, env=_logging_to(endpoint)) as running:
             url, pid = running.url, running.process.pid
             rows = {"alone": scenario(url, args.seconds, None)}
             rows["beside a 50 MB header, over and over"] = scenario(url, args.seconds, lambda s: huge_headers(url, s))
@@ -154,11 +159,18 @@ def main() -> None:
                 url, args.seconds, lambda s: largest_requests(url, s, body), threads=2)
             rows["beside 200 slow connections"] = scenario(url, args.seconds, lambda s: slow_connections(url, s))
             before = rss_mib(pid)
-            marks = memory(url, pid, body, args.large_requests)
+            marks = {"up": memory(url, pid, body, args.large_requests)}
+        down = _logging_to(f"http://127.0.0.1:{free_port()}")  # nothing listens there
+        with server.running_service(0, bentoml_home=home, env=down) as running:
+            marks["down"] = memory(running.url, running.process.pid, body, args.large_requests)
     print_report(rows, body, before, marks)
 
 
-def print_report(rows: dict, body: bytes, before: tuple[float, float], marks: list) -> None:
+def _logging_to(endpoint: str) -> dict[str, str]:
+    return {"BEER_PLATFORM_AWS_ENDPOINT_URL": endpoint}
+
+
+def print_report(rows: dict, body: bytes, before: tuple[float, float], marks: dict[str, list]) -> None:
     print(f"{describe_machine().strip()}; load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     recipes = len(json.loads(body))
     print(f"Largest valid request: {len(body):,} bytes ({recipes} recipes of 78 hops).\n")
@@ -171,13 +183,17 @@ def print_report(rows: dict, body: bytes, before: tuple[float, float], marks: li
     largest = rows["beside two streams of the largest requests"]["p99"] / alone
     print(f"\nGoal: p99 beside the largest requests within {P99_GOAL:.0f}x of alone: {largest:.1f}x, "
           f"{'met' if largest <= P99_GOAL else 'MISSED'}.\n")
-    print("| RSS, MiB | serving process | its worker |\n|---|---:|---:|")
-    print(f"| before the largest requests | {before[0]:.0f} | {before[1]:.0f} |")
-    for count, serving, worker in marks:
-        print(f"| after {count} largest requests | {serving:.0f} | {worker:.0f} |")
-    growth = marks[-1][1] / marks[0][1] - 1
-    print(f"\nGoal: the serving process's RSS after {marks[-1][0]} within {RSS_GOAL:.0%} of after {marks[0][0]}: "
-          f"{growth:+.1%}, {'met' if abs(growth) <= RSS_GOAL else 'MISSED'}.")
+    print("| RSS, MiB | predictions stream | serving process | its worker | vs after the first |")
+    print("|---|---|---:|---:|---:|")
+    print(f"| before the largest requests | up | {before[0]:.0f} | {before[1]:.0f} | |")
+    for stream, points in marks.items():
+        for count, serving, worker in points:
+            print(f"| after {count} largest requests | {stream} | {serving:.0f} | {worker:.0f} "
+                  f"| {serving / points[0][1] - 1:+.1%} |")
+    for stream, points in marks.items():
+        growth = points[-1][1] / points[0][1] - 1
+        print(f"\nGoal, predictions stream {stream}: the serving process's RSS after {points[-1][0]} within "
+              f"{RSS_GOAL:.0%} of after {points[0][0]}: {growth:+.1%}, {'met' if abs(growth) <= RSS_GOAL else 'MISSED'}.")
 
 
 if __name__ == "__main__":
