@@ -77,23 +77,29 @@ class BackgroundSender(Generic[T]):
 
     def _deliver(self, batch: list[T]) -> None:
         for attempt in range(1, self.attempts + 1):
-            try:
-                self.send(batch)
+            failure = self._try_send(batch)
+            if failure is None:
                 self.sent += sum(map(self.count, batch))
                 return
-            except Exception as error:  # noqa: BLE001 - the receiver's trouble is counted, never the caller's
-                if attempt == self.attempts or self._stop.is_set():
-                    dropped = sum(map(self.count, batch))
-                    self._drop(dropped)
-                    log.warning("%s: %d items dropped (%s)", self._thread.name, dropped, error)
-                    # A client library's failure leaves reference cycles (exceptions, tracebacks,
-                    # frames) that hold this batch; a process whose collector runs rarely (the
-                    # model server's) would keep every dropped batch. Only on failure, and cheap
-                    # where the process froze what it loaded (gc.freeze).
-                    del error
-                    gc.collect()
-                    return
-                time.sleep(0.2 * 2**attempt)
+            if attempt == self.attempts or self._stop.is_set():
+                dropped = sum(map(self.count, batch))
+                self._drop(dropped)
+                log.warning("%s: %d items dropped (%s)", self._thread.name, dropped, failure)
+                # A client library's failure leaves reference cycles (exceptions, tracebacks,
+                # frames) that hold the batch; a process whose collector runs rarely (the model
+                # server's) would keep every dropped batch. Only on failure, and cheap where the
+                # process froze what it loaded (gc.freeze).
+                gc.collect()
+                return
+            time.sleep(0.2 * 2**attempt)
+
+    def _try_send(self, batch: list[T]) -> str | None:
+        """None once sent, else what went wrong (the exception itself is let go here, not kept)."""
+        try:
+            self.send(batch)
+        except Exception as error:  # noqa: BLE001 - the receiver's trouble is counted, never the caller's
+            return str(error) or type(error).__name__
+        return None
 
     def _drop(self, count: int) -> None:
         with self._lock:

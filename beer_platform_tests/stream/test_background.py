@@ -3,8 +3,10 @@ caller; a clean close sends what is queued."""
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
+import weakref
 
 from beer_platform.stream.background import BackgroundSender
 
@@ -32,6 +34,37 @@ def test_a_receiver_that_is_down_costs_items_counted_never_a_wait():
         time.sleep(0.01)
     sender.close()
     assert sender.dropped == sum(dropped) == 30 and sender.sent == 0
+
+
+class _Item:
+    pass
+
+
+def _down_in_a_cycle(batch: list[_Item]) -> None:
+    """Fails as client libraries do: the exception's traceback holds the frame, which holds the
+    exception (and the batch): a reference cycle only the cyclic collector frees."""
+    try:
+        raise ConnectionError("nothing listens")
+    except ConnectionError as error:
+        caught = error
+        raise RuntimeError("could not send") from caught
+
+
+def test_a_batch_dropped_after_a_failed_send_is_freed_though_the_collector_rarely_runs():
+    items = [_Item() for _ in range(10)]
+    alive = [weakref.ref(item) for item in items]
+    gc.disable()  # as good as the model server's tuned thresholds, for a few batches
+    try:
+        sender = BackgroundSender(_down_in_a_cycle, batch=10, name="t", attempts=1, interval_s=0.01)
+        sender.put(items)
+        del items
+        deadline = time.monotonic() + 10
+        while sender.dropped < 10 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        sender.close()
+        assert sender.dropped == 10 and [ref() for ref in alive] == [None] * 10
+    finally:
+        gc.enable()
 
 
 def test_a_full_queue_drops_what_does_not_fit():
