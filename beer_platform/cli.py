@@ -7,6 +7,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from beer_platform.settings import (
     DEFAULT_AWS_PORT,
@@ -405,12 +406,19 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="beer-platform", description=__doc__)
     parser.add_argument("--debug", action="store_true", help="show the traceback when a command fails")
     sub = parser.add_subparsers(dest="command", required=True)
+    _add_platform_commands(sub)
+    _add_model_commands(sub)
+    return parser
 
-    def ports(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--aws-port", type=int, default=int(os.environ.get("BEER_PLATFORM_AWS_PORT", DEFAULT_AWS_PORT)))
-        p.add_argument("--punkapi-port", type=int,
-                       default=int(os.environ.get("BEER_PLATFORM_PUNKAPI_PORT", DEFAULT_PUNKAPI_PORT)))  # fmt: skip
 
+def _ports(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--aws-port", type=int, default=int(os.environ.get("BEER_PLATFORM_AWS_PORT", DEFAULT_AWS_PORT)))
+    p.add_argument("--punkapi-port", type=int,
+                   default=int(os.environ.get("BEER_PLATFORM_PUNKAPI_PORT", DEFAULT_PUNKAPI_PORT)))  # fmt: skip
+
+
+def _add_platform_commands(sub: Any) -> None:
+    """stack, run, clean, dev, platform."""
     stack_p = sub.add_parser("stack", help="the local stack: moto's AWS endpoint and the PunkAPI replica")
     stack_p.add_argument("action", choices=["up", "down", "status"])
     stack_p.add_argument("--detach", action="store_true", help="run in the background (up)")
@@ -418,12 +426,12 @@ def build_parser() -> argparse.ArgumentParser:
                          help="down: first `terraform destroy` what the apply of infra/ created (plain down keeps it)")
     stack_p.add_argument("--json", action="store_true", help="print JSON (status)")
     stack_p.add_argument("--state-dir", help="where the stack keeps its state (default .stack/)")
-    ports(stack_p)
+    _ports(stack_p)
     stack_p.set_defaults(func=_stack)
 
     run_p = sub.add_parser("run", help="materialize every asset end to end and print a summary")
     run_p.add_argument("--keep-stack", action="store_true", help="leave the local stack running afterwards")
-    ports(run_p)
+    _ports(run_p)
     run_p.set_defaults(func=_run)
 
     clean_p = sub.add_parser("clean", help="re-clean days from the raw zones (a backfill), then republish")
@@ -432,7 +440,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     dev_p = sub.add_parser("dev", help="the local stack plus the Dagster UI (dagster dev)")
     dev_p.add_argument("--port", type=int, default=DEFAULT_DAGSTER_PORT)
-    ports(dev_p)
+    _ports(dev_p)
     dev_p.set_defaults(func=_dev)
 
     platform_p = sub.add_parser("platform", help="Dagster as teams deploy it: Postgres, a code server, the "
@@ -443,9 +451,12 @@ def build_parser() -> argparse.ArgumentParser:
                             help=f"the webserver's port on 127.0.0.1 (default {DEFAULT_PLATFORM_PORT}, then kept)")
     platform_p.add_argument("--service", help="restart: postgres, podman-service, code-server, webserver or daemon")
     platform_p.add_argument("--state-dir", help="where the platform keeps its state (default .platform/)")
-    ports(platform_p)
+    _ports(platform_p)
     platform_p.set_defaults(func=_platform)
 
+
+def _add_model_commands(sub: Any) -> None:
+    """serve, lambda, query."""
     serve_p = sub.add_parser("serve", help="serve the latest ibu_model over HTTP (BentoML)")
     serve_p.add_argument("--port", type=int, default=int(os.environ.get("BEER_PLATFORM_SERVE_PORT", DEFAULT_SERVE_PORT)))
     serve_p.set_defaults(func=_serve)
@@ -462,7 +473,6 @@ def build_parser() -> argparse.ArgumentParser:
     query_p.add_argument("sql")
     query_p.add_argument("--json", action="store_true")
     query_p.set_defaults(func=_query)
-    return parser
 
 
 def main(argv: list[str] | None = None) -> int:
