@@ -99,9 +99,14 @@ def published_versions(lambda_client: Any, function: str) -> dict[int, str]:
     return versions
 
 
+def live_alias_version(lambda_client: Any, names: ResourceNames) -> str:
+    """The version the `live` alias points at."""
+    return lambda_client.get_alias(FunctionName=names.lambda_function, Name=names.lambda_alias)["FunctionVersion"]
+
+
 def live_version(lambda_client: Any, names: ResourceNames) -> tuple[str, str]:
     """(version, description) that the `live` alias points at."""
-    version = lambda_client.get_alias(FunctionName=names.lambda_function, Name=names.lambda_alias)["FunctionVersion"]
+    version = live_alias_version(lambda_client, names)
     return version, published_versions(lambda_client, names.lambda_function).get(int(version), "")
 
 
@@ -111,22 +116,18 @@ def live_image_uri(lambda_client: Any, names: ResourceNames) -> str:
     return found["Code"]["ImageUri"]
 
 
-def rollback_target(lambda_client: Any, names: ResourceNames) -> tuple[str, str] | None:
-    """(version, description) that a rollback would point `live` at; None when there is none."""
-    current, _ = live_version(lambda_client, names)
-    versions = published_versions(lambda_client, names.lambda_function)
-    # a release's description names its model: Terraform's first version of the function is not one
+def previous_release(versions: dict[int, str], current: int) -> tuple[str, str] | None:
+    """(version, description) of the release before version `current` among `versions`; None when
+    there is none. A release's description names its model: Terraform's first version is not one."""
     older = [number for number, description in versions.items()
-             if number < int(current) and parse_description(description).get("model")]  # fmt: skip
+             if number < current and parse_description(description).get("model")]  # fmt: skip
     return (str(max(older)), versions[max(older)]) if older else None
 
 
 def rollback(lambda_client: Any, names: ResourceNames) -> tuple[str, str]:
-    """Point `live` at the previous release (the highest version below the current one whose
-    description names a model: Terraform's first version of the function is not a release);
-    returns (from_version, to_version)."""
-    current, _ = live_version(lambda_client, names)
-    found = rollback_target(lambda_client, names)
+    """Point `live` at the previous release (`previous_release`); returns (from_version, to_version)."""
+    current = live_alias_version(lambda_client, names)
+    found = previous_release(published_versions(lambda_client, names.lambda_function), int(current))
     if found is None:
         raise NoPreviousVersion(f"{names.lambda_function}:{names.lambda_alias} is at version {current}; "
                                 "no earlier release to roll back to")  # fmt: skip

@@ -98,9 +98,10 @@ def prune_images(engine: Engine, lambda_client: Any, names: ResourceNames, live_
     """Remove the images this function's earlier releases used, but the live one and the one a
     rollback would go back to; returns the ids removed. Images of other stacks sharing the engine
     (another checkout, the tests' own) are not this function's to remove, even mid-push."""
-    rollback = lambda_api.rollback_target(lambda_client, names)
+    versions = lambda_api.published_versions(lambda_client, names.lambda_function)  # listed once
+    rollback = lambda_api.previous_release(versions, int(lambda_api.live_alias_version(lambda_client, names)))
     keep = {live_image_id, lambda_api.parse_description(rollback[1]).get("image_id", "") if rollback else ""}
-    removed = superseded_images(lambda_api.published_versions(lambda_client, names.lambda_function), keep)
+    removed = superseded_images(versions, keep)
     present = {image_id[:12] for image_id in engine.image_ids(LOCAL_REPOSITORY)}
     removed = [image_id for image_id in removed if image_id in present]
     for image_id in removed:
