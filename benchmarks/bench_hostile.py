@@ -151,7 +151,8 @@ def main() -> None:
                                  env={**os.environ, "BENTOML_HOME": home}, cwd=SOURCE_ROOT, capture_output=True)  # fmt: skip
         if trained.returncode:
             sys.exit(trained.stderr.decode()[-2000:])
-        with prediction_stream() as endpoint, server.running_service(0, bentoml_home=home, env=_logging_to(endpoint)) as running:
+        with (prediction_stream() as endpoint,
+              server.running_service(0, bentoml_home=home, env=_logging_to(endpoint)) as running):
             url, pid = running.url, running.process.pid
             rows = {"alone": scenario(url, args.seconds, None)}
             rows["beside a 50 MB header, over and over"] = scenario(url, args.seconds, lambda s: huge_headers(url, s))

@@ -10,9 +10,8 @@ subprocess (tests, benchmarks) and wait for /readyz.
 
 from __future__ import annotations
 
-import dataclasses
-
 import argparse
+import dataclasses
 import os
 import shutil
 import signal

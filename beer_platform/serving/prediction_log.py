@@ -69,7 +69,7 @@ def line(record: PredictionRecord) -> bytes:
 
 def entry(records: Sequence[PredictionRecord]) -> Entry:
     """Records of one request (at least one) as its entry."""
-    return records[0]["request_id"], len(records), b"".join(line(record) + b"\n" for record in records)
+    return records[0]["request_id"], len(records), b"\n".join(map(line, records)) + b"\n"
 
 
 def packed(records: Sequence[PredictionRecord], per_blob: int = PER_BLOB) -> list[tuple[str, bytes]]:
@@ -151,8 +151,7 @@ class BackgroundSink:
                                        count=lambda item: item[1])  # fmt: skip
 
     def put(self, logged: Entry) -> None:
-        if logged[1]:
-            self.sender.put([logged])
+        self.sender.put([logged])
 
     def close(self) -> None:
         self.sender.close()
