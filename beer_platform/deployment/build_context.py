@@ -9,7 +9,7 @@ Layout (everything but `packages.tar` is what `/var/task` holds in the image):
     context.json          bento, model, Python: what the release reads back
     lambda_handler.py     beer_platform/deployment/handler.py, + __pycache__/*.pyc
     bento/                the bento (bento.yaml, src/ with __pycache__/*.pyc, apis/, env/)
-    bentoml_home/         BENTOML_HOME: models/ibu_model/<version>/ + latest; bentos/ envs/ tmp/
+    bentoml_home/         the model, in a BentoML store's layout: models/ibu_model/<version>/ + latest
 
 Bytecode is compiled here with `UNCHECKED_HASH`: valid whatever the file times in the image,
 and never rewritten (the root is read-only anyway). Every file is made world-readable: Lambda
@@ -46,10 +46,7 @@ def build_context(bento: BuiltBento, out_dir: Path | str, cache_dir: Path | str,
     link_or_copy(str(install(requirements, cache_dir)), str(out / "packages.tar"))
     shutil.copyfile(HANDLER_SOURCE, out / "lambda_handler.py")
     shutil.copytree(bento.path, out / "bento", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    home = out / "bentoml_home"
-    for sub in ("bentos", "models", "envs", "tmp"):
-        (home / sub).mkdir(parents=True)
-    copy_model_into(home, bento.model_tag, bento.model_path)
+    copy_model_into(out / "bentoml_home", bento.model_tag, bento.model_path)
     manifest = {"bento": bento.tag, "model": bento.model_tag,
                 "python": f"{sys.version_info.major}.{sys.version_info.minor}", "handler": HANDLER}  # fmt: skip
     (out / "context.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")

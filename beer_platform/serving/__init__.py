@@ -1,4 +1,5 @@
-"""What the bento ships: the BentoML service, its request schemas, micro-batching, the model store.
+"""What the bento ships: the BentoML service, the app the Lambda function serves (`function_app`: the
+same API without BentoML's server), the request schemas, micro-batching, the model store.
 
 Imports nothing of the platform but the rooms it ships with: `predict` (the models' inputs, features and
 forests, numpy only) and `brewing` (recipes, the hop reference, Tinseth). The bento holds those three.

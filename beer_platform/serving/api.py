@@ -19,6 +19,8 @@ Lambda. The service's start-up hands it the loaded models (`install`).
 
 from __future__ import annotations
 
+import gc
+import json
 import re
 import time
 import uuid
@@ -32,18 +34,22 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from beer_platform.predict import model_files
 from beer_platform.predict.predictor import CARD, RECIPE, IBUPredictor
 from beer_platform.serving import prediction_log
 from beer_platform.serving.large import LargeBodyInvalid, LargeRequests
 from beer_platform.serving.microbatch import MicroBatcher
 from beer_platform.serving.prediction_log import Answering, entry_of
 from beer_platform.serving.schemas import (
-    MAX_BATCH, MAX_BODY_BYTES, BodyTooLarge, PredictBatch, Prediction, PredictResponse, TinsethResponse, error_body,
-    known_hops, parse_predict, parse_tinseth, predictions,
+    EXAMPLE_REQUEST, MAX_BATCH, MAX_BODY_BYTES, BodyTooLarge, PredictBatch, Prediction, PredictResponse,
+    TinsethResponse, error_body, known_hops, parse_predict, parse_tinseth, predictions,
 )  # fmt: skip
 
 INLINE_ROWS = 32  # batches up to this size are predicted on the event loop (~0.6 ms at most)
 LARGE_BODY_BYTES = 256 * 1024  # above this a body is parsed and predicted in a worker process
+# After start-up the collector runs rarely: requests leave few objects behind, and at Python's
+# default thresholds it ran dozens of times a second under load.
+GC_THRESHOLDS = (50_000, 20, 100)
 
 
 @dataclass
@@ -76,8 +82,24 @@ class Runtime:
 
 
 def install(runtime: Runtime) -> None:
-    """Make `runtime` what the API answers with (the service's start-up calls it)."""
+    """Make `runtime` what the API answers with."""
     API.state.runtime = runtime
+
+
+def serve(model_dir: str, tag: str, large_workers: int, host: str) -> Runtime:
+    """Load the stored model at `model_dir` (arrays and a manifest: no pickle, no scikit-learn),
+    warm it up and make it what the API answers with: the start-up of every host of the API."""
+    models = model_files.load(model_dir)
+    example = parse_predict(json.dumps(EXAMPLE_REQUEST))
+    models.predict_card(example.card)  # first calls are slower
+    models.predict_recipe(example.recipe)
+    runtime = Runtime.start(models, tag, model_dir, large_workers, host)
+    install(runtime)
+    if gc.isenabled():  # a host that turned the collector off for its start-up (the Lambda handler) skips it
+        gc.collect()
+    gc.freeze()  # what is loaded now lives as long as the process: keep it out of GC passes
+    gc.set_threshold(*GC_THRESHOLDS)
+    return runtime
 
 
 async def predict(request: Request) -> Response:

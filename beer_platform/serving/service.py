@@ -1,6 +1,6 @@
 """The BentoML service: the IBU models behind the API of `api`.
 
-    beer-platform serve (make serve), or any host of `IBUModelService.to_asgi()`
+    beer-platform serve (make serve), or `bentoml serve` of the bento
 
 The API (`POST /predict`, `POST /tinseth`, `GET /hops`) is the ASGI app of `api`, mounted at `/`;
 BentoML adds `/healthz`, `/livez`, `/readyz`, `/metrics`, the OpenAPI document at `/docs.json`
@@ -11,8 +11,6 @@ models, compiled: numpy only); restart to pick up a newer one.
 
 from __future__ import annotations
 
-import gc
-import json
 import logging
 import os
 from typing import Any
@@ -20,9 +18,7 @@ from typing import Any
 import bentoml
 
 from beer_platform.serving import MODEL_NAME, api, prediction_log
-from beer_platform.serving.model_store import load_models
 from beer_platform.serving.openapi import DocumentedService
-from beer_platform.serving.schemas import EXAMPLE_REQUEST, parse_predict
 
 # Settings, each for a reason:
 # - one worker: the benchmark compares one process with one; a second one fights the first for
@@ -36,13 +32,8 @@ SERVICE_CONFIG: dict[str, Any] = {
     "tracing": {"excluded_urls": ["/predict", "/tinseth", "/hops"]},
     "metrics": {"enabled": True},
 }
-# After start-up the collector runs rarely: requests leave few objects behind, and at Python's
-# default thresholds it ran dozens of times a second under load.
-GC_THRESHOLDS = (50_000, 20, 100)
-# Worker processes for large bodies (`api.LARGE_BODY_BYTES`); 0 handles them in the serving process
-# (the Lambda, which answers one request at a time and cannot run a process pool).
+# Worker processes for large bodies (`api.LARGE_BODY_BYTES`); 0 handles them in the serving process.
 LARGE_WORKERS_ENV = "BEER_PLATFORM_LARGE_REQUEST_WORKERS"
-HOST_ENV = "BEER_PLATFORM_SERVING_HOST"  # what serves it ("server", "lambda"), in its prediction records
 
 
 @bentoml.service(name="ibu_model_service", service_class=DocumentedService, **SERVICE_CONFIG)
@@ -55,19 +46,9 @@ class IBUModelService:
 
     def __init__(self) -> None:
         stored = self.model_ref  # on an instance: the stored model "latest" resolved to, at start
-        models = load_models(stored)  # arrays and a manifest: no pickle, no scikit-learn
-        example = parse_predict(json.dumps(EXAMPLE_REQUEST))
-        models.predict_card(example.card)  # first calls are slower
-        models.predict_recipe(example.recipe)
         workers = int(os.environ.get(LARGE_WORKERS_ENV, "1"))
-        host = os.environ.get(HOST_ENV, "server")
-        self.runtime = api.Runtime.start(models, str(stored.tag), str(stored.path), workers, host)
-        api.install(self.runtime)
+        self.runtime = api.serve(str(stored.path), str(stored.tag), workers, host="server")
         logging.getLogger(__name__).info("serving %s", stored.tag)
-        if gc.isenabled():  # a host that turned the collector off for its start-up (the Lambda handler) skips it
-            gc.collect()
-        gc.freeze()  # what is loaded now lives as long as the process: keep it out of GC passes
-        gc.set_threshold(*GC_THRESHOLDS)
 
     @bentoml.on_shutdown
     def stop_workers(self) -> None:

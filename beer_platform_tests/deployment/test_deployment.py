@@ -149,6 +149,24 @@ def test_the_running_function_has_loaded_no_scikit_learn_scipy_or_polars(engine,
     assert not {name for name in mapped if name.split(".")[0].lstrip("_").startswith(training)}
 
 
+def test_the_function_serves_the_bentos_document_swagger_ui_and_health_as_bentomls_server_does(engine, image, bento):
+    with WarmFunction(engine, image.ref, FunctionConfig()) as function:
+        def get(path: str) -> dict:
+            answer = function.invoke(function_url_event("GET", path))
+            assert answer["statusCode"] == 200, (path, answer)
+            return answer
+
+        document = json.loads(get("/docs.json")["body"])
+        assert document == yaml.safe_load((bento.path / "apis" / "openapi.yaml").read_text())  # what `bentoml build` rendered
+        assert document["info"]["title"] == "Beer bitterness (IBU) API" and "/predict" in document["paths"]
+        assert json.loads(get("/schema.json")["body"])["name"] == "ibu_model_service"
+        assert "swagger-ui-bundle.js" in get("/")["body"]  # Swagger UI, and what it loads:
+        assert get("/static_content/swagger-ui-bundle.js")["headers"]["content-type"].startswith("text/javascript")
+        assert all(get(path)["body"] == "\n" for path in ("/healthz", "/livez", "/readyz"))
+        assert "python_info" in get("/metrics")["body"]
+        assert function.invoke(function_url_event("GET", "/nothing-here"))["statusCode"] == 404
+
+
 def test_a_call_past_the_function_timeout_replaces_the_container(engine, image):
     with WarmFunction(engine, image.ref, FunctionConfig(timeout_s=0.001)) as function:
         assert function.invoke(function_url_event("GET", "/healthz"))["statusCode"] == 200  # init has its own limit

@@ -57,3 +57,29 @@ def test_the_service_loads_and_answers_without_scikit_learn_scipy_or_polars(home
     assert done.returncode == 0, done.stderr[-3000:]
     seen = json.loads(done.stdout.strip().splitlines()[-1])
     assert seen == {"imported_by_import": [], "imported": [], "answered": ["card", "recipe"]}
+
+
+FUNCTION_APP_WITHOUT_BENTOML = """
+import json, os, sys, tempfile
+from pathlib import Path
+store = Path(os.environ["BENTOML_HOME"]) / "models" / "ibu_model"  # the layout the image ships
+version = (store / "latest").read_text().strip()
+model_dir, tag = store / version, f"ibu_model:{version}"
+from starlette.testclient import TestClient
+from beer_platform.serving import function_app
+client = TestClient(function_app.create(Path(tempfile.mkdtemp()), model_dir, tag))
+buzz = {"name": "Buzz", "abv": 4.5, "target_fg": 1010, "target_og": 1044, "ebc": 20, "srm": 10, "ph": 4.4}
+answer = client.post("/predict", json=[buzz]).json()
+print(json.dumps({"model": answer["model"], "ready": client.get("/readyz").status_code,
+                  "bentoml": sorted(name for name in sys.modules if "bentoml" in name)}))
+"""
+
+
+def test_the_lambdas_app_answers_without_importing_bentoml(home: Path) -> None:
+    """BentoML's SDK and server app are most of a cold start; the function serves without them."""
+    done = subprocess.run([sys.executable, "-c", FUNCTION_APP_WITHOUT_BENTOML], env=server.service_env(home),
+                          cwd=SOURCE_ROOT, capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert seen["model"].startswith("ibu_model:") and seen["ready"] == 200
+    assert seen["bentoml"] == []
