@@ -3,8 +3,9 @@
 All answer a one-beer POST /predict, card-only (the original request shape: the card model) and
 with a recipe (Buzz's volume and hops: the recipe model and the Tinseth estimate), with the same
 validation (`schemas.parse_predict`) and the same models from the same model store, one server
-process each (uvicorn with uvloop and httptools for both); the servers are measured in turn at
-each concurrency. The bare app is the plain way: each request predicted alone, no batching, no
+process each on uvicorn with uvloop: the service as `make serve` runs it (h11, with the limits of
+`local/http_server.py`), the bare app on uvicorn's defaults (httptools, a faster parser: the
+stricter baseline); the servers are measured in turn at each concurrency. The bare app is the plain way: each request predicted alone, no batching, no
 GC tuning. The load generator is `wrk` when installed (C, one thread: it leaves most of a core to
 the server), else an asyncio httpx client (at ~1 ms of CPU per request itself a bottleneck on 2
 cores: the output says which was used). Prints requests/s and p50/p99 latency at 1, 16 and 64
