@@ -21,7 +21,7 @@ the "before") and `bare`.
 The "server CPU ms/request" column (CPU time of the server's processes per request) is the
 steadiest figure when other work shares the machine; requests/s and latencies move with it.
 
-    python -m benchmarks.bench_serving [--duration 10] [--clients 1,16,64] [--variants ...]
+    python -m benchmarks.bench_serving [--duration 10] [--rounds 5] [--clients 1,16,64] [--variants ...]
 """
 
 from __future__ import annotations
@@ -340,6 +340,17 @@ def prepare_model_store(home: str) -> str:
 Results = dict[str, dict[str, list[Point]]]  # request kind -> server -> one point per client count
 
 
+def combined(slices: list[tuple[Point, float]], seconds: float) -> Point:
+    """One point from its slices (each a point and the server CPU seconds it took): requests/s and
+    CPU over all of them, latencies the median of the slices' percentiles."""
+    points = [point for point, _ in slices]
+    requests = sum(point.requests for point in points)
+    return Point(points[0].clients, sum(point.requests_per_s for point in points) / len(points),
+                 statistics.median(point.p50_ms for point in points), statistics.median(point.p99_ms for point in points),
+                 sum(point.errors for point in points), requests,
+                 sum(cpu for _, cpu in slices) * 1000 / max(requests, 1))  # fmt: skip
+
+
 def table(results: Results, generator: str) -> str:
     lines = [f"Load generator: {generator}; one-beer POST /predict; errors = non-2xx or socket errors.", "",
              "| request | clients | server | requests/s | p50 ms | p99 ms | errors | server CPU ms/request | vs bare |",
@@ -377,6 +388,7 @@ def goals(results: Results) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per point")
+    parser.add_argument("--rounds", type=int, default=5, help="slices a point is measured in, servers in turn")
     parser.add_argument("--clients", default="1,16,64")
     parser.add_argument("--requests", default="card,recipe", help="comma-separated, of " + ", ".join(BODIES))
     parser.add_argument("--variants", default="bentoml-untuned,bentoml-no-log,bentoml,bare",
@@ -405,17 +417,23 @@ def main() -> None:
             for kind in kinds:
                 warm = generator(target.url, max(clients), min(2.0, args.duration), BODIES[kind])
                 answered[variant] += warm.requests - warm.errors
-        # Interleaved (every server at 1 client, then at 16, ...) so that a change in background
-        # load on a shared machine hits all of them alike; idle servers cost next to nothing.
+        # Interleaved (every server at 1 client, then at 16, ...), each point in `--rounds` slices
+        # taken in turn, each round starting at another server: a change in background load on a
+        # shared machine hits all of them alike; idle servers cost next to nothing.
         results: Results = {kind: {variant: [] for variant in variants} for kind in kinds}
+        order = list(targets)
         for kind in kinds:
             for count in clients:
-                for variant, target in targets.items():
-                    cpu_before = target.cpu_seconds()
-                    point = generator(target.url, count, args.duration, BODIES[kind])
-                    point.cpu_ms_per_request = (target.cpu_seconds() - cpu_before) * 1000 / max(point.requests, 1)
-                    results[kind][variant].append(point)
-                    answered[variant] += point.requests - point.errors
+                slices: dict[str, list[tuple[Point, float]]] = {variant: [] for variant in order}
+                for round_ in range(args.rounds):
+                    for variant in order[round_ % len(order):] + order[: round_ % len(order)]:
+                        target = targets[variant]
+                        cpu_before = target.cpu_seconds()
+                        point = generator(target.url, count, args.duration / args.rounds, BODIES[kind])
+                        slices[variant].append((point, target.cpu_seconds() - cpu_before))
+                        answered[variant] += point.requests - point.errors
+                for variant in order:
+                    results[kind][variant].append(combined(slices[variant], args.duration / args.rounds))
         timings = in_process(home)
         logging = None
         if "bentoml" in targets:
@@ -427,7 +445,7 @@ def main() -> None:
     print(describe_machine())
     print(f"Load average (1 min) at the start {load_before:.2f}, at the end {os.getloadavg()[0]:.2f} "
           "(other work shares the machine)")
-    print(f"Model {tag}; {args.duration:g} s per point.\n")
+    print(f"Model {tag}; {args.duration:g} s per point, in {args.rounds} slices taken in turn with the other servers'.\n")
     print(table(results, generator_name))
     print("\nIn process, one row (median): " + "; ".join(
         f"{kind} model predict {times['predict']:.2f} ms, parse + predict + answer {times['parse+predict+answer']:.2f} ms"
