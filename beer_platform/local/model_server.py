@@ -11,7 +11,6 @@ subprocess (tests, benchmarks) and wait for /readyz.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import os
 import shutil
 import signal
@@ -178,24 +177,16 @@ def serve(service: str = SERVICE, host: str = "127.0.0.1", port: int = DEFAULT_S
 
 
 def stream_sink(settings: Settings) -> prediction_log.BackgroundSink:
-    """Records to the predictions stream of `settings`, in batches, off the request path; what is
-    dropped (the stream unreachable) is counted in /metrics."""
+    """Records to the predictions stream of `settings`, in batches, off the request path and sent
+    from a child process (`prediction_shipper`); what is dropped (the stream unreachable) is
+    counted in /metrics."""
     from prometheus_client import Counter  # BentoML's /metrics serves every metric of this process
 
-    from beer_platform.aws.clients import AwsClients
-    from beer_platform.aws.kinesis import publish
-    from beer_platform.stream.records import StreamRecord
+    from beer_platform.local.prediction_shipper import Shipper
 
-    # the sender retries a batch itself: a stream that is down drops it in seconds, not botocore's minute
-    kinesis = dataclasses.replace(AwsClients.from_settings(settings), max_attempts=1).client("kinesis")
-    stream = settings.names.predictions_stream
     dropped = Counter("beer_platform_prediction_records_dropped", "Prediction records the stream never received")
-
-    def send(entries: list[prediction_log.Entry]) -> None:
-        publish(kinesis, stream, [StreamRecord(key, blob) for key, blob in prediction_log.packed_entries(entries)],
-                max_attempts=2)  # fmt: skip
-
-    return prediction_log.BackgroundSink(send, on_drop=dropped.inc)
+    shipper = Shipper(settings)
+    return prediction_log.BackgroundSink(shipper, on_drop=dropped.inc, on_close=shipper.close)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -8,7 +8,8 @@ beer whose true IBU later reaches the catalogue can be scored).
 
 Where records go is the host's choice (`install`):
 - `BackgroundSink`: the model server's. Records queue in memory (bounded) and a thread sends
-  them in batches (`send`, e.g. a Kinesis put_records); a request never waits for it. When the
+  them in batches (`send`: the model server hands them to a child process that puts them on
+  the predictions stream, `local/prediction_shipper.py`); a request never waits for it. When the
   queue is full or a batch cannot be sent after its retries, records are dropped and counted
   (`dropped`, served in /metrics), never the request. `close` sends what is queued (a clean
   shutdown loses nothing).
@@ -138,14 +139,14 @@ class StdoutSink:
 
 class BackgroundSink:
     """The model server's sink: a request's records, as one entry of JSON lines made where the
-    request was answered (~2 µs a record), queued and sent `BATCH` requests at a time by a thread
-    (`stream.background`), whose once-a-second burst is then only gzip and the send, which let go
-    of the GIL. Dropped records are counted one by one."""
+    request was answered (~2 µs a record), queued and handed to `send` `BATCH` requests at a time
+    by a thread (`stream.background`), once a second. Dropped records are counted one by one."""
 
     enabled = True
 
     def __init__(self, send: Callable[[list[Entry]], None], on_drop: Callable[[int], None] = lambda n: None,
-                 interval_s: float = 1.0) -> None:  # fmt: skip
+                 interval_s: float = 1.0, on_close: Callable[[], None] = lambda: None) -> None:  # fmt: skip
+        self.on_close = on_close  # after what is queued was sent
         self.sender = BackgroundSender(send, batch=BATCH, name="prediction-log", on_drop=on_drop, interval_s=interval_s,
                                        max_queued=MAX_QUEUED_BYTES, weight=lambda item: len(item[2]),
                                        count=lambda item: item[1])  # fmt: skip
@@ -155,6 +156,7 @@ class BackgroundSink:
 
     def close(self) -> None:
         self.sender.close()
+        self.on_close()
 
 
 _installed: Sink = NoSink()

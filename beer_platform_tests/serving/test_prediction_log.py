@@ -4,11 +4,14 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
 import time
 from typing import Any
 
 import httpx
+import psutil
 import pytest
 
 from beer_platform.local import model_server as server
@@ -71,3 +74,12 @@ def test_a_sink_that_is_down_costs_records_never_answers(home, saved, own_settin
             dropped = _dropped(httpx.get(f"{service.url}/metrics", timeout=30).text)
             time.sleep(0.5)
     assert dropped == 15  # every record counted, none of the answers lost
+
+
+def test_a_server_killed_outright_leaves_no_shipper_behind(home, saved, own_settings):
+    with server.running_service(0, bentoml_home=home, env=_env(own_settings)) as service:
+        children = psutil.Process(service.process.pid).children(recursive=True)
+        assert children  # the shipper (and multiprocessing's resource tracker)
+        os.kill(service.process.pid, signal.SIGKILL)  # the server alone, not its process group
+        gone, alive = psutil.wait_procs(children, timeout=15)
+        assert not alive, [child.cmdline() for child in alive]
