@@ -5,11 +5,12 @@ with a recipe (Buzz's volume and hops: the recipe model and the Tinseth estimate
 validation (`schemas.parse_predict`) and the same models from the same model store, one server
 process each on uvicorn with uvloop: the service as `make serve` runs it (h11, with the limits of
 `local/http_server.py`), the bare app on uvicorn's defaults (httptools, a faster parser: the
-stricter baseline); the servers are measured in turn at each concurrency. The bare app is the plain way: each request predicted alone, no batching, no
-GC tuning. The load generator is `wrk` when installed (C, one thread: it leaves most of a core to
-the server), else an asyncio httpx client (at ~1 ms of CPU per request itself a bottleneck on 2
-cores: the output says which was used). Prints requests/s and p50/p99 latency at 1, 16 and 64
-concurrent clients, the ratios BentoML/bare, and the in-process predict times of both models.
+stricter baseline); the servers are measured in turn at each concurrency. The bare app is the
+plain way: each request predicted alone, no batching, no GC tuning. The load generator is `wrk`
+when installed (C, one thread: it leaves most of a core to the server), else an asyncio httpx
+client (at ~1 ms of CPU per request itself a bottleneck on 2 cores: the output says which was
+used). Prints requests/s and p50/p99 latency at 1, 16 and 64 concurrent clients, the ratios
+BentoML/bare, and the in-process predict times of both models.
 
 Goals at 16 clients, for either request: BentoML (prediction logging on) at least the bare app's
 throughput, with a p99 no higher; logging adds at most 0.5 ms to the p50 (`bentoml` against
@@ -340,7 +341,7 @@ def prepare_model_store(home: str) -> str:
 Results = dict[str, dict[str, list[Point]]]  # request kind -> server -> one point per client count
 
 
-def combined(slices: list[tuple[Point, float]], seconds: float) -> Point:
+def combined(slices: list[tuple[Point, float]]) -> Point:
     """One point from its slices (each a point and the server CPU seconds it took): requests/s and
     CPU over all of them, latencies the median of the slices' percentiles."""
     points = [point for point, _ in slices]
@@ -433,7 +434,7 @@ def main() -> None:
                         slices[variant].append((point, target.cpu_seconds() - cpu_before))
                         answered[variant] += point.requests - point.errors
                 for variant in order:
-                    results[kind][variant].append(combined(slices[variant], args.duration / args.rounds))
+                    results[kind][variant].append(combined(slices[variant]))
         timings = in_process(home)
         logging = None
         if "bentoml" in targets:

@@ -63,11 +63,10 @@ def _start_function() -> Any:  # Mangum
 
 def _shut_down() -> None:
     # A runtime that exits normally sends what the log holds (a killed one never gets here).
-    from beer_platform.serving import api, prediction_log
+    from beer_platform.serving import api
 
     try:
-        api.API.state.runtime.close()
-        prediction_log.installed().close()
+        api.shut_down()
     except Exception:  # noqa: BLE001 - nothing is left to report to at exit
         pass
 

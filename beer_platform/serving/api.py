@@ -1,8 +1,9 @@
 """The IBU API as an ASGI app: `POST /predict`, `POST /tinseth`, `GET /hops`.
 
 The BentoML service mounts it at `/` (beside BentoML's /docs.json, /healthz, /livez, /readyz and
-/metrics), and whatever hosts the service serves it: uvicorn for `make serve`, Mangum in the
-Lambda. The service's start-up hands it the loaded models (`install`).
+/metrics) for `make serve`; the Lambda function serves it without BentoML (`function_app`). Either
+host starts it with `serve` (the model loaded, warmed up and installed) and stops it with
+`shut_down`.
 
 - Bodies: at most `MAX_BODY_BYTES` (what Lambda accepts), refused with 413 from the declared
   length or as soon as the stream passes it, before anything is parsed.
@@ -100,6 +101,13 @@ def serve(model_dir: str, tag: str, large_workers: int, host: str) -> Runtime:
     gc.freeze()  # what is loaded now lives as long as the process: keep it out of GC passes
     gc.set_threshold(*GC_THRESHOLDS)
     return runtime
+
+
+def shut_down() -> None:
+    """Stop the installed runtime's workers and send what the prediction log holds (a clean
+    shutdown loses no record): the shutdown of every host of the API."""
+    API.state.runtime.close()
+    prediction_log.installed().close()
 
 
 async def predict(request: Request) -> Response:

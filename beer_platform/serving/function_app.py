@@ -40,6 +40,7 @@ def create(bento_dir: Path, model_dir: Path, tag: str) -> Starlette:
     """
     api.serve(str(model_dir), tag, large_workers=0, host=HOST)
     apis = bento_dir / "apis"
+    swagger_ui = _package_dir("_bentoml_impl") / "server" / "main-openapi.html"
 
     async def alive(_: Request) -> Response:
         return PlainTextResponse("\n")
@@ -51,7 +52,7 @@ def create(bento_dir: Path, model_dir: Path, tag: str) -> Starlette:
         return FileResponse(apis / "schema.json", media_type="application/json")
 
     async def index(_: Request) -> Response:
-        return FileResponse(_package_dir("_bentoml_impl") / "server" / "main-openapi.html")
+        return FileResponse(swagger_ui)
 
     return Starlette(routes=[
         *(Route(path, alive) for path in ("/healthz", "/livez", "/readyz")),

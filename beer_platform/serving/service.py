@@ -17,7 +17,7 @@ from typing import Any
 
 import bentoml
 
-from beer_platform.serving import MODEL_NAME, api, prediction_log
+from beer_platform.serving import MODEL_NAME, api
 from beer_platform.serving.openapi import DocumentedService
 
 # Settings, each for a reason:
@@ -47,10 +47,9 @@ class IBUModelService:
     def __init__(self) -> None:
         stored = self.model_ref  # on an instance: the stored model "latest" resolved to, at start
         workers = int(os.environ.get(LARGE_WORKERS_ENV, "1"))
-        self.runtime = api.serve(str(stored.path), str(stored.tag), workers, host="server")
+        api.serve(str(stored.path), str(stored.tag), workers, host="server")
         logging.getLogger(__name__).info("serving %s", stored.tag)
 
     @bentoml.on_shutdown
     def stop_workers(self) -> None:
-        self.runtime.close()
-        prediction_log.installed().close()  # what is queued is sent: a clean shutdown loses no record
+        api.shut_down()
