@@ -29,7 +29,8 @@ from beer_platform.local.stack import free_port
 from beer_platform_tests.infra_names import INFRA_DIR
 
 PLUGIN_DIR = Path(os.environ.get("BEER_PLATFORM_TF_PLUGIN_DIR", "/opt/tf-plugins"))
-# Every service infra/ uses. max_retries = 1: with the default 25, one moto 500 is retried for minutes.
+# Every service infra/ uses. max_retries = 3: a dropped keep-alive connection is tried again; at the
+# default 25, one moto 500 is retried for minutes.
 SERVICES = ("athena", "cloudwatch", "ec2", "ecr", "ecs", "elbv2", "events", "glue", "iam", "kinesis", "kms",
             "lambda", "logs", "rds", "s3", "secretsmanager", "servicediscovery", "sts")  # fmt: skip
 PROVIDER_OVERRIDE = """provider "aws" {{
@@ -38,7 +39,7 @@ PROVIDER_OVERRIDE = """provider "aws" {{
   skip_credentials_validation = true
   skip_metadata_api_check     = true
   s3_use_path_style           = true
-  max_retries                 = 1
+  max_retries                 = 3
 
   endpoints {{
 {endpoints}

@@ -2,7 +2,7 @@
 
 A `Workspace` is a folder of the stack's (`.stack/terraform/`) holding links to the root module's
 files and module folders (infra/ by default), a link to `infra/local/provider_override.tf`
-(path-style S3, no credential or metadata checks, one retry) and the state. The values that
+(path-style S3, no credential or metadata checks, three attempts a call) and the state. The values that
 differ locally are in `infra/local/local.tfvars`. The endpoint and the throwaway credentials are
 given through the environment Terraform runs with (`AWS_ENDPOINT_URL` points every service at
 it), so no file names a port or a credential. The provider comes from the filesystem mirror

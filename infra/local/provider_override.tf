@@ -7,5 +7,7 @@ provider "aws" {
   skip_credentials_validation = true  # the credentials are fake
   skip_metadata_api_check     = true  # no EC2 instance metadata here
   skip_requesting_account_id  = false # moto's STS answers: ARNs keep the account id
-  max_retries                 = 1     # an endpoint error shows at once instead of after minutes of retries
+  # Attempts per call: a dropped keep-alive connection is tried again, an endpoint error still
+  # shows within seconds (at the provider's default 25, one moto 500 was retried for 15 minutes).
+  max_retries = 3
 }
