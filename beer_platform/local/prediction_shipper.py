@@ -1,10 +1,10 @@
 """The model server's prediction records sent to the predictions stream from a child process.
 
-The serving process only queues each request's entry and, once a second, hands the batch to a
-child process (a one-worker `ProcessPoolExecutor`, spawned) that packs, gzips and sends it with
-its own AWS client. In the serving process that client's work, and the garbage it leaves for the
-collector, cost the requests around them more than the sending itself (docs/benchmarks.md#serving);
-in a child they cost the serving process nothing.
+The serving process only queues each answered request (`prediction_log.Answered`) and, once a
+second, hands the batch to a child process (a one-worker `ProcessPoolExecutor`, spawned) that
+makes their records, packs, gzips and sends them with its own AWS client. In the serving process
+that work, and the garbage it leaves for the collector, cost the requests around it more than the
+sending itself (docs/benchmarks.md#serving); in a child it costs the serving process nothing.
 
 A failed send comes back as a `ShipFailed` naming why, so the server's sender retries and counts
 what it drops (`/metrics`); a child that died is replaced at the next send. The child lives as
@@ -39,15 +39,15 @@ class ShipFailed(RuntimeError):
 
 
 class Shipper:
-    """`shipper(entries)` sends a batch of prediction-log entries from the child process."""
+    """`shipper(answered)` sends the records of a batch of answered requests from the child process."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.pool = self._start()
 
-    def __call__(self, entries: list[prediction_log.Entry]) -> None:
+    def __call__(self, answered: list[prediction_log.Answered]) -> None:
         try:
-            failure = self.pool.submit(_ship, entries).result()
+            failure = self.pool.submit(_ship, answered).result()
         except BrokenProcessPool as broken:  # the child died: this batch failed, the next goes to a new one
             self.pool = self._start()
             raise ShipFailed(f"the shipper process died: {broken}") from None
@@ -84,10 +84,10 @@ def _exit_with(server_pid: int) -> None:
     os._exit(0)
 
 
-def _ship(entries: list[prediction_log.Entry]) -> str | None:
+def _ship(answered: list[prediction_log.Answered]) -> str | None:
     """None once sent, else what went wrong (a string: an AWS client's exception may not unpickle)."""
     try:
-        records = [StreamRecord(key, blob) for key, blob in prediction_log.packed_entries(entries)]
+        records = [StreamRecord(key, blob) for key, blob in prediction_log.packed_answers(answered)]
         publish(_kinesis, _stream, records, max_attempts=2)
     except Exception as error:  # noqa: BLE001 - reported to the server's sender, which counts the drop
         return str(error) or type(error).__name__

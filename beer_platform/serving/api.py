@@ -40,7 +40,7 @@ from beer_platform.predict.predictor import CARD, RECIPE, IBUPredictor
 from beer_platform.serving import prediction_log
 from beer_platform.serving.large import LargeBodyInvalid, LargeRequests
 from beer_platform.serving.microbatch import MicroBatcher
-from beer_platform.serving.prediction_log import Answering, entry_of
+from beer_platform.serving.prediction_log import Answered
 from beer_platform.serving.schemas import (
     EXAMPLE_REQUEST, MAX_BATCH, MAX_BODY_BYTES, BodyTooLarge, PredictBatch, Prediction, PredictResponse,
     TinsethResponse, error_body, known_hops, parse_predict, parse_tinseth, predictions,
@@ -111,14 +111,12 @@ def shut_down() -> None:
 
 
 async def predict(request: Request) -> Response:
+    started = time.perf_counter()
     runtime: Runtime = request.app.state.runtime
-    answering = Answering(request.scope["state"][REQUEST_ID], runtime.tag, runtime.host, time.perf_counter())
-    sink = prediction_log.installed()
-    logged = None
     try:
         body = await read_body(request)
         if runtime.large is not None and len(body) > LARGE_BODY_BYTES:
-            answer, logged = await runtime.large.predict(body, answering if sink.enabled else None)
+            answer = await runtime.large.predict(body)
         else:
             batch = parse_predict(body)
             answer = await runtime.predict(batch)
@@ -130,10 +128,13 @@ async def predict(request: Request) -> Response:
         return JSONResponse(invalid.body, status_code=HTTPStatus.BAD_REQUEST)
     except ClientDisconnect:
         return Response(status_code=HTTPStatus.BAD_REQUEST)  # nobody is left to read it
-    response = PredictResponse.model_construct(predictions=answer, model=runtime.tag)
-    if sink.enabled:
-        sink.put(entry_of(batch, answer, answering) if logged is None else logged)
-    return Response(response.model_dump_json(), media_type="application/json")
+    response = PredictResponse.model_construct(predictions=answer, model=runtime.tag).model_dump_json()
+    sink = prediction_log.installed()
+    if sink.enabled:  # what its records are made of, made into them off the request path
+        latency_ms = (time.perf_counter() - started) * 1000
+        sink.put(Answered(request.scope["state"][REQUEST_ID], runtime.host, time.time(), latency_ms, len(answer), body,
+                          response))  # fmt: skip
+    return Response(response, media_type="application/json")
 
 
 async def tinseth(request: Request) -> Response:

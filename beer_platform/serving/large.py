@@ -4,8 +4,8 @@ A body of hundreds of recipes takes a good part of a second of pure Python to va
 into features. On the serving process's event loop that would hold every other request behind
 it (and the GIL with it); in a worker process it runs on the other core while the event loop
 goes on answering small requests. The worker loads the same stored models (arrays: a few ms),
-answers with the predictions and their prediction-log entry (or the 400's error body): the
-parsed batch never comes back to the serving process. It is replaced every
+answers with the predictions (or the 400's error body): the parsed batch never comes back to the
+serving process. It is replaced every
 `MAX_TASKS_PER_WORKER` bodies, so what large bodies leave behind in memory is returned to the
 system instead of growing the serving process.
 """
@@ -21,7 +21,6 @@ from pydantic import ValidationError
 
 from beer_platform.predict import model_files
 from beer_platform.predict.predictor import IBUPredictor
-from beer_platform.serving.prediction_log import Answering, Entry, entry_of
 from beer_platform.serving.schemas import Prediction, error_body, parse_predict, predict_now
 
 MAX_TASKS_PER_WORKER = 50
@@ -43,14 +42,12 @@ class LargeRequests:
         self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_load,
                                         initargs=(model_dir,), max_tasks_per_child=MAX_TASKS_PER_WORKER)  # fmt: skip
 
-    async def predict(self, body: bytes, answering: Answering | None) -> tuple[list[Prediction], Entry | None]:
-        """A /predict body's predictions and, given `answering`, their log entry; LargeBodyInvalid
-        when it does not validate."""
-        outcome, value = await asyncio.get_running_loop().run_in_executor(self.pool, _predict, body, answering)
+    async def predict(self, body: bytes) -> list[Prediction]:
+        """A /predict body's predictions; LargeBodyInvalid when it does not validate."""
+        outcome, value = await asyncio.get_running_loop().run_in_executor(self.pool, _predict, body)
         if outcome == "invalid":
             raise LargeBodyInvalid(value)
-        answer, logged = value
-        return [Prediction.model_construct(**item) for item in answer], logged
+        return [Prediction.model_construct(**item) for item in value]
 
     def close(self) -> None:
         self.pool.shutdown(wait=False, cancel_futures=True)
@@ -61,12 +58,10 @@ def _load(model_dir: str) -> None:
     _models = model_files.load(model_dir)
 
 
-def _predict(body: bytes, answering: Answering | None) -> tuple[str, Any]:
+def _predict(body: bytes) -> tuple[str, Any]:
     try:
         batch = parse_predict(body)
     except ValidationError as error:  # sent back as the 400's body: a ValidationError does not pickle
         return "invalid", error_body(error)
     assert _models is not None, "the worker's initializer loads the models"
-    answer = predict_now(_models, batch)
-    logged = None if answering is None else entry_of(batch, answer, answering)
-    return "ok", ([prediction.model_dump() for prediction in answer], logged)
+    return "ok", [prediction.model_dump() for prediction in predict_now(_models, batch)]

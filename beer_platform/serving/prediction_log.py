@@ -6,11 +6,17 @@ volume and each hop as (alpha %, grams, boil minutes, dry hop)), the prediction 
 estimate, the request's latency, and the beer's id and name when the client sent them (so that a
 beer whose true IBU later reaches the catalogue can be scored).
 
+A request's records are made where they are sent, not where it was answered: the request path
+keeps what they are made from (`Answered`: the body as sent, the answer's JSON, the id, times),
+a tuple of objects it already holds. `records` parses the body again (the same validation, so
+the inputs as the model saw them) and reads the answer back; the model server does that in its
+shipper process, so the serving process pays a microsecond or two a request.
+
 Where records go is the host's choice (`install`):
-- `BackgroundSink`: the model server's. Records queue in memory (bounded) and a thread sends
-  them in batches (`send`: the model server hands them to a child process that puts them on
-  the predictions stream, `local/prediction_shipper.py`); a request never waits for it. When the
-  queue is full or a batch cannot be sent after its retries, records are dropped and counted
+- `BackgroundSink`: the model server's. Requests queue in memory (bounded) and a thread hands
+  them to `send` in batches (the model server's child process makes their records and puts them
+  on the predictions stream, `local/prediction_shipper.py`); a request never waits for it. When
+  the queue is full or a batch cannot be sent after its retries, records are dropped and counted
   (`dropped`, served in /metrics), never the request. `close` sends what is queued (a clean
   shutdown loses nothing).
 - `StdoutSink`: the Lambda's. One JSON line per record on stdout, which Lambda sends to
@@ -21,8 +27,8 @@ Where records go is the host's choice (`install`):
 from __future__ import annotations
 
 import gzip
+import json
 import sys
-import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, NamedTuple, NotRequired, Protocol, TypedDict
@@ -31,16 +37,16 @@ from pydantic_core import to_json
 
 from beer_platform.predict.inputs import FEATURES, HOPS_COLUMN, VOLUME_COLUMN
 from beer_platform.predict.predictor import CARD, RECIPE
-from beer_platform.serving.schemas import PredictBatch, Prediction
+from beer_platform.serving.schemas import parse_predict
 from beer_platform.stream.background import BackgroundSender
 from beer_platform.stream.records import PREDICTION_LOG_KEY
 
 BATCH = 5_000  # requests a send takes at most
 PER_BLOB = 500  # records per stream record: ~40 KB gzipped
 MAX_BLOB_BYTES = 900 * 1024  # Kinesis takes 1 MiB a record, partition key included
-# The server's memory bound for a sink that is slow or down: ~10 s of records at 2,000 requests/s,
-# or three of the largest requests' (a 6 MiB body of long recipes makes ~2.4 MB of lines)
-MAX_QUEUED_BYTES = 8 * 2**20
+# The server's memory bound for a sink that is slow or down, in bodies and answers: ~15 s of
+# one-beer requests at 2,000 a second, or five of the largest (6 MiB bodies of long recipes)
+MAX_QUEUED_BYTES = 32 * 2**20
 
 
 class PredictionRecord(TypedDict):
@@ -59,43 +65,72 @@ class PredictionRecord(TypedDict):
     host: NotRequired[str]  # server or lambda
 
 
-# A request's records as queued and sent: (its id, how many records, their JSON lines). One item
-# a request, whatever its size: the queue holds a few objects, not one per record.
-Entry = tuple[str, int, bytes]
+class Answered(NamedTuple):
+    """A /predict request as answered: what its records are made of (`records`)."""
+
+    request_id: str
+    host: str  # what answered: server or lambda
+    at: float  # time.time() as answered
+    latency_ms: float  # the whole request's, parse to answer
+    beers: int  # how many records it makes
+    body: bytes  # the request's body as sent: parsed again, it gives the inputs the model saw
+    answer: str  # the response's JSON: the predictions, which model answered each, the model's tag
 
 
-def line(record: PredictionRecord) -> bytes:
-    return to_json(record)  # pydantic-core's serializer: a fifth of json.dumps's time
+def records(answered: Answered) -> list[PredictionRecord]:
+    """One record per beer of an answered /predict request, in order."""
+    batch, response = parse_predict(answered.body), json.loads(answered.answer)
+    rows = {CARD: iter(batch.card), RECIPE: iter(batch.recipe)}
+    at = datetime.fromtimestamp(answered.at, UTC).isoformat(timespec="microseconds")
+    latency = round(answered.latency_ms, 3)
+    made: list[PredictionRecord] = []
+    for position, (prediction, beer_id) in enumerate(zip(response["predictions"], batch.beer_ids, strict=True)):
+        kind = prediction["model"]
+        row = next(rows[kind])
+        inputs = dict(zip(FEATURES, row[: len(FEATURES)], strict=True))
+        if kind == RECIPE:
+            inputs["volume_litres"] = row[VOLUME_COLUMN]
+            inputs["hops"] = row[HOPS_COLUMN]  # tuples: JSON arrays as lists would be
+        made.append({
+            "request_id": answered.request_id, "position": position, "time": at, "model": response["model"],
+            "answered_by": kind, "ibu": prediction["ibu"], "tinseth_ibu": prediction["tinseth_ibu"],
+            "latency_ms": latency, "inputs": inputs, "beer_id": beer_id, "host": answered.host})  # fmt: skip
+    return made
 
 
-def entry(records: Sequence[PredictionRecord]) -> Entry:
-    """Records of one request (at least one) as its entry."""
-    return records[0]["request_id"], len(records), b"\n".join(map(line, records)) + b"\n"
+# Records of one request as JSON lines: (its id, how many records, the lines)
+Lines = tuple[str, int, bytes]
 
 
-def packed(records: Sequence[PredictionRecord], per_blob: int = PER_BLOB) -> list[tuple[str, bytes]]:
-    """`records` (of one request or several) as stream records: see `packed_entries`."""
-    return packed_entries([entry(records)], per_blob)
+def lines(made: Sequence[PredictionRecord]) -> Lines:
+    """Records of one request (at least one) as JSON lines."""
+    # pydantic-core's serializer: a fifth of json.dumps's time
+    return made[0]["request_id"], len(made), b"\n".join(map(to_json, made)) + b"\n"
 
 
-def packed_entries(entries: Sequence[Entry], per_blob: int = PER_BLOB) -> list[tuple[str, bytes]]:
-    """Entries as stream records: (partition key, gzipped JSON lines of about `per_blob` records,
-    below Kinesis' 1 MiB a record). One stream record per batch, not per prediction: the sender's
-    CPU (and Kinesis' per-record cost) is paid once per batch; the lake reads the lines back
-    (`lake.predictions`)."""
+def packed(requests: Sequence[Lines], per_blob: int = PER_BLOB) -> list[tuple[str, bytes]]:
+    """Requests' records as stream records: (partition key, gzipped JSON lines of about `per_blob`
+    records, below Kinesis' 1 MiB a record). One stream record per batch, not per prediction: the
+    sender's CPU (and Kinesis' per-record cost) is paid once per batch; the lake reads the lines
+    back (`lake.predictions`)."""
     out: list[tuple[str, bytes]] = []
-    chunk: list[Entry] = []
-    records = 0
-    for item in entries:
-        if chunk and records + item[1] > per_blob:
+    chunk: list[Lines] = []
+    count = 0
+    for item in requests:
+        if chunk and count + item[1] > per_blob:
             out += _compressed(chunk)
-            chunk, records = [], 0
+            chunk, count = [], 0
         chunk.append(item)
-        records += item[1]
+        count += item[1]
     return out + (_compressed(chunk) if chunk else [])
 
 
-def _compressed(chunk: list[Entry]) -> list[tuple[str, bytes]]:
+def packed_answers(answered: Sequence[Answered], per_blob: int = PER_BLOB) -> list[tuple[str, bytes]]:
+    """Answered requests' records as stream records (`packed`)."""
+    return packed([lines(records(each)) for each in answered], per_blob)
+
+
+def _compressed(chunk: list[Lines]) -> list[tuple[str, bytes]]:
     blob = gzip.compress(b"".join(lines for _, _, lines in chunk), compresslevel=1)
     if len(blob) <= MAX_BLOB_BYTES or (len(chunk) == 1 and chunk[0][1] == 1):
         return [(chunk[0][0], blob)]
@@ -110,14 +145,14 @@ def _compressed(chunk: list[Entry]) -> list[tuple[str, bytes]]:
 class Sink(Protocol):
     enabled: bool  # False: nothing is logged, so nothing need be built
 
-    def put(self, logged: Entry) -> None: ...  # one request's records (`entry`)
+    def put(self, answered: Answered) -> None: ...
     def close(self) -> None: ...
 
 
 class NoSink:
     enabled = False
 
-    def put(self, logged: Entry) -> None:
+    def put(self, answered: Answered) -> None:
         pass
 
     def close(self) -> None:
@@ -129,8 +164,9 @@ class StdoutSink:
 
     enabled = True
 
-    def put(self, logged: Entry) -> None:
-        sys.stdout.write("".join(f'{{"{PREDICTION_LOG_KEY}":{record}}}\n' for record in logged[2].decode().splitlines()))
+    def put(self, answered: Answered) -> None:
+        made = lines(records(answered))[2].decode().splitlines()
+        sys.stdout.write("".join(f'{{"{PREDICTION_LOG_KEY}":{record}}}\n' for record in made))
         sys.stdout.flush()
 
     def close(self) -> None:
@@ -138,25 +174,28 @@ class StdoutSink:
 
 
 class BackgroundSink:
-    """The model server's sink: a request's records, as one entry of JSON lines made where the
-    request was answered (~2 µs a record), queued and handed to `send` `BATCH` requests at a time
-    by a thread (`stream.background`), once a second. Dropped records are counted one by one."""
+    """The model server's sink: answered requests queued and handed to `send` `BATCH` at a time by a
+    thread (`stream.background`), once a second. Dropped records are counted one by one."""
 
     enabled = True
 
-    def __init__(self, send: Callable[[list[Entry]], None], on_drop: Callable[[int], None] = lambda n: None,
+    def __init__(self, send: Callable[[list[Answered]], None], on_drop: Callable[[int], None] = lambda n: None,
                  interval_s: float = 1.0, on_close: Callable[[], None] = lambda: None) -> None:  # fmt: skip
         self.on_close = on_close  # after what is queued was sent
         self.sender = BackgroundSender(send, batch=BATCH, name="prediction-log", on_drop=on_drop, interval_s=interval_s,
-                                       max_queued=MAX_QUEUED_BYTES, weight=lambda item: len(item[2]),
-                                       count=lambda item: item[1])  # fmt: skip
+                                       max_queued=MAX_QUEUED_BYTES, weight=_size,
+                                       count=lambda item: item.beers)  # fmt: skip
 
-    def put(self, logged: Entry) -> None:
-        self.sender.put([logged])
+    def put(self, answered: Answered) -> None:
+        self.sender.put((answered,))
 
     def close(self) -> None:
         self.sender.close()
         self.on_close()
+
+
+def _size(answered: Answered) -> int:
+    return len(answered.body) + len(answered.answer)
 
 
 _installed: Sink = NoSink()
@@ -170,41 +209,3 @@ def install(sink: Sink) -> None:
 
 def installed() -> Sink:
     return _installed
-
-
-def now() -> str:
-    return datetime.now(UTC).isoformat(timespec="microseconds")
-
-
-class Answering(NamedTuple):
-    """What a request's records say beyond its beers; picklable, for a worker process to log with."""
-
-    request_id: str
-    model: str  # the stored model's tag
-    host: str  # server or lambda
-    started: float  # time.perf_counter() as the request came in: CLOCK_MONOTONIC, the same in every process
-
-
-def entry_of(batch: PredictBatch, answer: Sequence[Prediction], answering: Answering) -> Entry:
-    """A /predict batch and its answer as the request's entry, its latency taken now."""
-    latency_ms = (time.perf_counter() - answering.started) * 1000
-    return entry(records_of(batch, answer, answering.request_id, answering.model, latency_ms, answering.host))
-
-
-def records_of(batch: PredictBatch, answer: Sequence[Prediction], request_id: str, model: str, latency_ms: float,
-               host: str) -> list[PredictionRecord]:  # fmt: skip
-    """One record per beer of a /predict batch and its answer, in order."""
-    rows = {CARD: iter(batch.card), RECIPE: iter(batch.recipe)}
-    at, latency = now(), round(latency_ms, 3)
-    records: list[PredictionRecord] = []
-    for position, (kind, prediction, beer_id) in enumerate(zip(batch.answered_by, answer, batch.beer_ids, strict=True)):
-        row = next(rows[kind])
-        inputs = dict(zip(FEATURES, row[: len(FEATURES)], strict=True))
-        if kind == RECIPE:
-            inputs["volume_litres"] = row[VOLUME_COLUMN]
-            inputs["hops"] = row[HOPS_COLUMN]  # tuples: JSON arrays as lists would be
-        records.append({
-            "request_id": request_id, "position": position, "time": at, "model": model, "answered_by": kind,
-            "ibu": prediction.ibu, "tinseth_ibu": prediction.tinseth_ibu, "latency_ms": latency, "inputs": inputs,
-            "beer_id": beer_id, "host": host})  # fmt: skip
-    return records

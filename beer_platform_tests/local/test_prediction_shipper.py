@@ -5,20 +5,22 @@ from __future__ import annotations
 
 import dataclasses
 import gzip
+import json
 
 import psutil
 import pytest
 
 from beer_platform.aws.clients import AwsClients
 from beer_platform.local.prediction_shipper import ShipFailed, Shipper
-from beer_platform.serving.prediction_log import entry
+from beer_platform.serving.prediction_log import Answered
+from beer_platform.serving.schemas import EXAMPLE_REQUEST
 
 pytestmark = pytest.mark.integration
 
 
-def _record(request_id: str) -> dict:
-    return {"request_id": request_id, "position": 0, "time": "2026-12-06T00:00:00+00:00", "model": "ibu_model:x",
-            "answered_by": "card", "ibu": 40.0, "tinseth_ibu": None, "latency_ms": 1.0, "inputs": {}}  # fmt: skip
+def _answered(request_id: str) -> Answered:
+    answer = {"predictions": [{"ibu": 40.0, "model": "card", "tinseth_ibu": None}], "model": "ibu_model:x"}
+    return Answered(request_id, "server", 1.8e9, 1.0, 1, json.dumps(EXAMPLE_REQUEST[:1]).encode(), json.dumps(answer))
 
 
 def _lines_on(settings) -> list[bytes]:
@@ -37,13 +39,13 @@ def test_a_shipper_that_died_fails_its_batch_and_the_next_one_goes_through_a_new
     before = {child.pid for child in psutil.Process().children()}
     shipper = Shipper(own_settings)
     try:
-        shipper([entry([_record("first")])])
+        shipper([_answered("first")])
         for child in psutil.Process().children():
             if child.pid not in before and "resource_tracker" not in " ".join(child.cmdline()):
                 child.kill()  # the shipper's process
         with pytest.raises(ShipFailed, match="died"):
-            shipper([entry([_record("lost")])])
-        shipper([entry([_record("second")])])
+            shipper([_answered("lost")])
+        shipper([_answered("second")])
     finally:
         shipper.close()
     sent = b"".join(_lines_on(own_settings))
@@ -54,6 +56,6 @@ def test_a_stream_that_is_down_is_a_failure_naming_it(own_settings):
     shipper = Shipper(dataclasses.replace(own_settings, aws_endpoint_url="http://127.0.0.1:9"))  # nothing listens
     try:
         with pytest.raises(ShipFailed, match="127.0.0.1:9"):
-            shipper([entry([_record("nowhere")])])
+            shipper([_answered("nowhere")])
     finally:
         shipper.close()
