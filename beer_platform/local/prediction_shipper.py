@@ -72,6 +72,9 @@ def _connect(settings: Settings) -> None:
     for stopping in (signal.SIGINT, signal.SIGTERM):
         signal.signal(stopping, signal.SIG_IGN)
     threading.Thread(target=_exit_with, args=(os.getppid(),), name="exit-with-server", daemon=True).start()
+    # Making and sending records can wait a moment; answering cannot: the shipper takes the CPU the
+    # server and its clients leave (its queue is bounded, what does not fit is counted as dropped)
+    os.nice(19)
     # the server's sender retries a batch itself: a stream that is down drops it in seconds, not botocore's minute
     _kinesis = dataclasses.replace(AwsClients.from_settings(settings), max_attempts=1).client("kinesis")
     _stream = settings.names.predictions_stream
