@@ -111,11 +111,11 @@ def parse_recipe(record: Mapping[str, Any], path: str = "", known_names_only: bo
     (the lake, where a check flags it), the addition is kept with kind and variety None.
     """
     problems: list[tuple[str, str]] = []
-    if not isinstance(record, Mapping):
+    if not _is_object(record):
         raise RecipeError([(path or "body", "a beer must be a JSON object")])
     volume = _volume(record.get("volume"), _join(path, "volume"), problems)
     boil_volume = _volume(record.get("boil_volume"), _join(path, "boil_volume"), problems)
-    attenuation = _number(record.get("attenuation_level"), _join(path, "attenuation_level"), problems, 0.0, MAX_ATTENUATION)
+    attenuation = _number(record.get("attenuation_level"), path, problems, 0.0, MAX_ATTENUATION, field="attenuation_level")
     hops = _hops(record.get("ingredients"), _join(path, "ingredients"), problems, known_names_only)
     if problems:
         raise RecipeError(problems)
@@ -136,7 +136,7 @@ def _hops(
 ) -> tuple[HopAddition, ...] | None:
     if ingredients is None:
         return None
-    if not isinstance(ingredients, Mapping):
+    if not _is_object(ingredients):
         problems.append((path, "must be an object"))
         return None
     hops = ingredients.get("hops")
@@ -151,13 +151,14 @@ def _hops(
 
 def _addition(hop: Any, path: str, problems: list[tuple[str, str]], known_names_only: bool) -> HopAddition | None:
     before = len(problems)
-    if not isinstance(hop, Mapping):
+    if not _is_object(hop):
         problems.append((path, "must be an object with name, amount, add and attribute"))
         return None
-    name, match = _name(hop.get("name"), f"{path}.name", problems, known_names_only)
+    # the hop's path, its fields' paths made only for a problem: a request parses every hop of every recipe
+    name, match = _name(hop.get("name"), path, problems, known_names_only)
     kind = match.kind if match is not None else None
-    value, unit, grams = _amount(hop.get("amount"), f"{path}.amount", kind, problems)
-    add, stage = hop.get("add"), _stage(hop.get("add"), f"{path}.add", kind, problems)
+    value, unit, grams = _amount(hop.get("amount"), path, kind, problems)
+    add, stage = hop.get("add"), _stage(hop.get("add"), path, kind, problems)
     attribute = hop.get("attribute")
     if attribute is not None and not isinstance(attribute, str):
         problems.append((f"{path}.attribute", "must be a string or null"))
@@ -168,63 +169,63 @@ def _addition(hop: Any, path: str, problems: list[tuple[str, str]], known_names_
                        attribute=attribute)  # fmt: skip
 
 
-def _name(name: Any, path: str, problems: list[tuple[str, str]], known_names_only: bool) -> tuple[Any, HopMatch | None]:
+def _name(name: Any, hop: str, problems: list[tuple[str, str]], known_names_only: bool) -> tuple[Any, HopMatch | None]:
     """The name and what it matched: a known hop, blend, extract or non-hop; None for no match."""
     if not isinstance(name, str) or not name.strip() or len(name) > MAX_NAME_LENGTH:
-        problems.append((path, f"must be a non-empty string of at most {MAX_NAME_LENGTH} characters"))
+        problems.append((f"{hop}.name", f"must be a non-empty string of at most {MAX_NAME_LENGTH} characters"))
         return name, None
     match = match_hop(name)
     if match is None and known_names_only:
-        problems.append((path, f"unknown hop variety {name!r}"))
+        problems.append((f"{hop}.name", f"unknown hop variety {name!r}"))
     return name, match
 
 
-def _amount(amount: Any, path: str, kind: HopKind | None, problems: list[tuple[str, str]]
+def _amount(amount: Any, hop: str, kind: HopKind | None, problems: list[tuple[str, str]]
             ) -> tuple[float | None, Any, float | None]:  # fmt: skip
     """(value, unit as published, grams): grams None for a non-hop in a unit that is not a mass."""
-    if not isinstance(amount, Mapping):
-        problems.append((path, "must be an object with value and unit"))
+    if not _is_object(amount):
+        problems.append((f"{hop}.amount", "must be an object with value and unit"))
         return None, None, None
-    value = _number(amount.get("value"), f"{path}.value", problems, 0.0, math.inf, required=True)
+    value = _number(amount.get("value"), hop, problems, 0.0, math.inf, required=True, field="amount.value")
     unit = amount.get("unit")
     key = unit.strip().lower() if isinstance(unit, str) else None
     if key in MASS_UNITS:
         grams = None if value is None else value * MASS_UNITS[key]
         if grams is not None and grams > MAX_GRAMS:
-            problems.append((f"{path}.value", f"must be at most {MAX_GRAMS:,.0f} grams"))
+            problems.append((f"{hop}.amount.value", f"must be at most {MAX_GRAMS:,.0f} grams"))
         return value, unit, grams
     if key not in NON_MASS_UNITS:
-        problems.append((f"{path}.unit", f"unknown unit {unit!r}, expected one of {sorted(MASS_UNITS)}"))
+        problems.append((f"{hop}.amount.unit", f"unknown unit {unit!r}, expected one of {sorted(MASS_UNITS)}"))
     elif kind in HOP_KINDS:  # else a non-hop (or an unknown name, flagged as such): grams unknown, alpha nil
-        problems.append((f"{path}.unit", f"{unit!r} is not a mass: a hop's amount is in grams or kilograms"))
+        problems.append((f"{hop}.amount.unit", f"{unit!r} is not a mass: a hop's amount is in grams or kilograms"))
     return value, unit, None
 
 
-def _stage(add: Any, path: str, kind: HopKind | None, problems: list[tuple[str, str]]
+def _stage(add: Any, hop: str, kind: HopKind | None, problems: list[tuple[str, str]]
            ) -> tuple[float | None, bool] | None:  # fmt: skip
     """(boil minutes, added cold) of an `add`; None when it cannot be read."""
     if not isinstance(add, str):
-        problems.append((path, "must be a string such as 'start', 'end', 'dry hop' or '15'"))
+        problems.append((f"{hop}.add", "must be a string such as 'start', 'end', 'dry hop' or '15'"))
         return None
     stage = parse_add(add)
     if stage is None:
-        problems.append((path, f"cannot read {add!r} as a time: expected start, middle, end, flame out, "
-                               "whirlpool, dry hop, ... or minutes of boil"))  # fmt: skip
+        problems.append((f"{hop}.add", f"cannot read {add!r} as a time: expected start, middle, end, flame out, "
+                                       "whirlpool, dry hop, ... or minutes of boil"))  # fmt: skip
     elif stage[0] is not None and stage[0] > MAX_BOIL_MINUTES:
-        problems.append((path, f"{stage[0]:g} minutes of boil is more than {MAX_BOIL_MINUTES:g}"))
+        problems.append((f"{hop}.add", f"{stage[0]:g} minutes of boil is more than {MAX_BOIL_MINUTES:g}"))
         return None
     elif stage[0] is None and kind in HOP_KINDS:
-        problems.append((path, f"{add!r} gives no boil time, which a hop needs"))
+        problems.append((f"{hop}.add", f"{add!r} gives no boil time, which a hop needs"))
     return stage
 
 
 def _volume(volume: Any, path: str, problems: list[tuple[str, str]]) -> float | None:
     if volume is None:
         return None
-    if not isinstance(volume, Mapping):
+    if not _is_object(volume):
         problems.append((path, "must be an object with value and unit, e.g. {'value': 20, 'unit': 'litres'}"))
         return None
-    value = _number(volume.get("value"), f"{path}.value", problems, MIN_LITRES, MAX_LITRES, required=True)
+    value = _number(volume.get("value"), path, problems, MIN_LITRES, MAX_LITRES, required=True, field="value")
     unit = volume.get("unit")
     factor = VOLUME_UNITS.get(unit.strip().lower()) if isinstance(unit, str) else None
     if factor is None:
@@ -234,19 +235,21 @@ def _volume(volume: Any, path: str, problems: list[tuple[str, str]]) -> float | 
 
 
 def _number(
-    value: Any, path: str, problems: list[tuple[str, str]], low: float, high: float, required: bool = False
+    value: Any, path: str, problems: list[tuple[str, str]], low: float, high: float, required: bool = False,
+    field: str = "",
 ) -> float | None:
+    """`value` (at `field` under `path`) as a number within [low, high], or None with its problem."""
     if value is None and not required:
         return None
     number = _as_float(value)
-    if number is None:
-        problems.append((path, "must be a number"))
-    elif number < 0 <= low:
-        problems.append((path, f"must not be negative, got {number:g}"))
-    elif not low <= number <= high:
-        problems.append((path, f"must be between {low:,g} and {high:,.0f}, got {number:g}"))
-    else:
+    if number is not None and low <= number <= high:
         return number
+    if number is None:
+        problems.append((_join(path, field), "must be a number"))
+    elif number < 0 <= low:
+        problems.append((_join(path, field), f"must not be negative, got {number:g}"))
+    else:
+        problems.append((_join(path, field), f"must be between {low:,g} and {high:,.0f}, got {number:g}"))
     return None
 
 
@@ -262,4 +265,8 @@ def _as_float(value: Any) -> float | None:
 
 
 def _join(path: str, field: str) -> str:
-    return f"{path}.{field}" if path else field
+    return f"{path}.{field}" if path and field else path or field
+
+
+def _is_object(value: Any) -> bool:
+    return type(value) is dict or isinstance(value, Mapping)  # a parsed body's are dicts: no ABC check
