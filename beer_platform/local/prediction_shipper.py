@@ -18,8 +18,6 @@ import dataclasses
 import multiprocessing
 import os
 import signal
-import threading
-import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
@@ -27,6 +25,7 @@ from typing import Any
 from beer_platform.aws.clients import AwsClients
 from beer_platform.aws.kinesis import publish
 from beer_platform.serving import prediction_log
+from beer_platform.serving.lifetime import exit_with_parent
 from beer_platform.settings import Settings
 from beer_platform.stream.records import StreamRecord
 
@@ -71,20 +70,13 @@ def _connect(settings: Settings) -> None:
     # and `model_server.stop` reach the child too, and a child that died first would lose the queue.
     for stopping in (signal.SIGINT, signal.SIGTERM):
         signal.signal(stopping, signal.SIG_IGN)
-    threading.Thread(target=_exit_with, args=(os.getppid(),), name="exit-with-server", daemon=True).start()
+    exit_with_parent()  # a server that was killed never shuts its children down
     # Making and sending records can wait a moment; answering cannot: the shipper takes the CPU the
     # server and its clients leave (its queue is bounded, what does not fit is counted as dropped)
     os.nice(19)
     # the server's sender retries a batch itself: a stream that is down drops it in seconds, not botocore's minute
     _kinesis = dataclasses.replace(AwsClients.from_settings(settings), max_attempts=1).client("kinesis")
     _stream = settings.names.predictions_stream
-
-
-def _exit_with(server_pid: int) -> None:
-    # a server that was killed never shuts its children down, and a pool worker never notices
-    while os.getppid() == server_pid:
-        time.sleep(1.0)
-    os._exit(0)
 
 
 def _ship(answered: list[prediction_log.Answered]) -> str | None:

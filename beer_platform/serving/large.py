@@ -7,7 +7,8 @@ goes on answering small requests. The worker loads the same stored models (array
 answers with the predictions (or the 400's error body): the parsed batch never comes back to the
 serving process. It is replaced every
 `MAX_TASKS_PER_WORKER` bodies, so what large bodies leave behind in memory is returned to the
-system instead of growing the serving process.
+system instead of growing the serving process. A worker exits with the server, even one killed
+outright (`lifetime`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from pydantic import ValidationError
 
 from beer_platform.predict import model_files
 from beer_platform.predict.predictor import IBUPredictor
+from beer_platform.serving.lifetime import exit_with_parent
 from beer_platform.serving.schemas import Prediction, error_body, parse_predict, predict_now
 
 MAX_TASKS_PER_WORKER = 50
@@ -55,6 +57,7 @@ class LargeRequests:
 
 def _load(model_dir: str) -> None:
     global _models
+    exit_with_parent()
     _models = model_files.load(model_dir)
 
 

@@ -76,10 +76,13 @@ def test_a_sink_that_is_down_costs_records_never_answers(home, saved, own_settin
     assert dropped == 15  # every record counted, none of the answers lost
 
 
-def test_a_server_killed_outright_leaves_no_shipper_behind(home, saved, own_settings):
+def test_a_server_killed_outright_leaves_no_process_behind(home, saved, own_settings):
     with server.running_service(0, bentoml_home=home, env=_env(own_settings)) as service:
+        large = [BUZZ] * 1000  # over 256 KiB: answered by the large-body worker, which starts then
+        assert len(json.dumps(large)) > 256 * 1024
+        assert httpx.post(f"{service.url}/predict", json=large, timeout=60).status_code == 200
         children = psutil.Process(service.process.pid).children(recursive=True)
-        assert children  # the shipper (and multiprocessing's resource tracker)
+        assert len(children) >= 3  # the shipper, the large-body worker, multiprocessing's resource tracker
         os.kill(service.process.pid, signal.SIGKILL)  # the server alone, not its process group
         gone, alive = psutil.wait_procs(children, timeout=15)
         assert not alive, [child.cmdline() for child in alive]
