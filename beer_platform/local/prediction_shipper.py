@@ -1,6 +1,6 @@
 """The model server's prediction records sent to the predictions stream from a child process.
 
-The serving process only queues each answered request (`prediction_log.Answered`) and, once a
+The serving process only queues what each request logs (`prediction_log.Logged`) and, once a
 second, hands the batch to a child process (a one-worker `ProcessPoolExecutor`, spawned) that
 makes their records, packs, gzips and sends them with its own AWS client. In the serving process
 that work, and the garbage it leaves for the collector, cost the requests around it more than the
@@ -38,15 +38,15 @@ class ShipFailed(RuntimeError):
 
 
 class Shipper:
-    """`shipper(answered)` sends the records of a batch of answered requests from the child process."""
+    """`shipper(logged)` sends the records of a batch of requests from the child process."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.pool = self._start()
 
-    def __call__(self, answered: list[prediction_log.Answered]) -> None:
+    def __call__(self, logged: list[prediction_log.Logged]) -> None:
         try:
-            failure = self.pool.submit(_ship, answered).result()
+            failure = self.pool.submit(_ship, logged).result()
         except BrokenProcessPool as broken:  # the child died: this batch failed, the next goes to a new one
             self.pool = self._start()
             raise ShipFailed(f"the shipper process died: {broken}") from None
@@ -79,10 +79,10 @@ def _connect(settings: Settings) -> None:
     _stream = settings.names.predictions_stream
 
 
-def _ship(answered: list[prediction_log.Answered]) -> str | None:
+def _ship(logged: list[prediction_log.Logged]) -> str | None:
     """None once sent, else what went wrong (a string: an AWS client's exception may not unpickle)."""
     try:
-        records = [StreamRecord(key, blob) for key, blob in prediction_log.packed_answers(answered)]
+        records = [StreamRecord(key, blob) for key, blob in prediction_log.packed_logged(logged)]
         publish(_kinesis, _stream, records, max_attempts=2)
     except Exception as error:  # noqa: BLE001 - reported to the server's sender, which counts the drop
         return str(error) or type(error).__name__

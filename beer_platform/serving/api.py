@@ -40,7 +40,7 @@ from beer_platform.predict.predictor import CARD, RECIPE, IBUPredictor
 from beer_platform.serving import prediction_log
 from beer_platform.serving.large import LargeBodyInvalid, LargeRequests
 from beer_platform.serving.microbatch import MicroBatcher
-from beer_platform.serving.prediction_log import Answered
+from beer_platform.serving.prediction_log import answered
 from beer_platform.serving.schemas import (
     EXAMPLE_REQUEST, MAX_BATCH, MAX_BODY_BYTES, BodyTooLarge, PredictBatch, Prediction, PredictResponse,
     TinsethResponse, error_body, known_hops, parse_predict, parse_tinseth, predictions,
@@ -113,13 +113,17 @@ def shut_down() -> None:
 async def predict(request: Request) -> Response:
     started = time.perf_counter()
     runtime: Runtime = request.app.state.runtime
+    request_id, sink = request.scope["state"][REQUEST_ID], prediction_log.installed()
     try:
         body = await read_body(request)
         if runtime.large is not None and len(body) > LARGE_BODY_BYTES:
-            answer = await runtime.large.predict(body)
+            logging = (request_id, runtime.host, started) if sink.enabled else None
+            response, logged = await runtime.large.predict(body, runtime.tag, logging)
         else:
-            batch = parse_predict(body)
-            answer = await runtime.predict(batch)
+            answer = await runtime.predict(parse_predict(body))
+            response = PredictResponse.model_construct(predictions=answer, model=runtime.tag).model_dump_json()
+            # what its records are made of: they are made off the request path, where they are sent
+            logged = answered(request_id, runtime.host, started, len(answer), body, response) if sink.enabled else None
     except BodyTooLarge as error:
         return JSONResponse([{"error": str(error)}], status_code=HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
     except ValidationError as error:
@@ -128,12 +132,8 @@ async def predict(request: Request) -> Response:
         return JSONResponse(invalid.body, status_code=HTTPStatus.BAD_REQUEST)
     except ClientDisconnect:
         return Response(status_code=HTTPStatus.BAD_REQUEST)  # nobody is left to read it
-    response = PredictResponse.model_construct(predictions=answer, model=runtime.tag).model_dump_json()
-    sink = prediction_log.installed()
-    if sink.enabled:  # what its records are made of, made into them off the request path
-        latency_ms = (time.perf_counter() - started) * 1000
-        sink.put(Answered(request.scope["state"][REQUEST_ID], runtime.host, time.time(), latency_ms, len(answer), body,
-                          response))  # fmt: skip
+    if logged is not None:
+        sink.put(logged)
     return Response(response, media_type="application/json")
 
 

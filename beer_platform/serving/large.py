@@ -4,8 +4,8 @@ A body of hundreds of recipes takes a good part of a second of pure Python to va
 into features. On the serving process's event loop that would hold every other request behind
 it (and the GIL with it); in a worker process it runs on the other core while the event loop
 goes on answering small requests. The worker loads the same stored models (arrays: a few ms),
-answers with the predictions (or the 400's error body): the parsed batch never comes back to the
-serving process. It is replaced every
+answers with the response's JSON and the request's prediction records as JSON lines (or the
+400's error body): the parsed batch never comes back to the serving process. It is replaced every
 `MAX_TASKS_PER_WORKER` bodies, so what large bodies leave behind in memory is returned to the
 system instead of growing the serving process. A worker exits with the server, even one killed
 outright (`lifetime`).
@@ -23,7 +23,8 @@ from pydantic import ValidationError
 from beer_platform.predict import model_files
 from beer_platform.predict.predictor import IBUPredictor
 from beer_platform.serving.lifetime import exit_with_parent
-from beer_platform.serving.schemas import Prediction, error_body, parse_predict, predict_now
+from beer_platform.serving.prediction_log import Lines, answered, lines, records
+from beer_platform.serving.schemas import PredictResponse, error_body, parse_predict, predict_now
 
 MAX_TASKS_PER_WORKER = 50
 _models: IBUPredictor | None = None  # the worker process's own
@@ -44,12 +45,14 @@ class LargeRequests:
         self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_load,
                                         initargs=(model_dir,), max_tasks_per_child=MAX_TASKS_PER_WORKER)  # fmt: skip
 
-    async def predict(self, body: bytes) -> list[Prediction]:
-        """A /predict body's predictions; LargeBodyInvalid when it does not validate."""
-        outcome, value = await asyncio.get_running_loop().run_in_executor(self.pool, _predict, body)
+    async def predict(self, body: bytes, tag: str, logging: tuple[str, str, float] | None) -> tuple[str, Lines | None]:
+        """A /predict body's response (JSON) answered by the model `tag` and, given `logging` (the
+        request's id, the host, time.perf_counter() as it came in), its records' lines;
+        LargeBodyInvalid when it does not validate."""
+        outcome, value = await asyncio.get_running_loop().run_in_executor(self.pool, _predict, body, tag, logging)
         if outcome == "invalid":
             raise LargeBodyInvalid(value)
-        return [Prediction.model_construct(**item) for item in value]
+        return value
 
     def close(self) -> None:
         self.pool.shutdown(wait=False, cancel_futures=True)
@@ -61,10 +64,15 @@ def _load(model_dir: str) -> None:
     _models = model_files.load(model_dir)
 
 
-def _predict(body: bytes) -> tuple[str, Any]:
+def _predict(body: bytes, tag: str, logging: tuple[str, str, float] | None) -> tuple[str, Any]:
     try:
         batch = parse_predict(body)
     except ValidationError as error:  # sent back as the 400's body: a ValidationError does not pickle
         return "invalid", error_body(error)
     assert _models is not None, "the worker's initializer loads the models"
-    return "ok", [prediction.model_dump() for prediction in predict_now(_models, batch)]
+    answer = predict_now(_models, batch)
+    response = PredictResponse.model_construct(predictions=answer, model=tag).model_dump_json()
+    if logging is None:
+        return "ok", (response, None)
+    request_id, host, started = logging
+    return "ok", (response, lines(records(answered(request_id, host, started, len(answer), body, response), batch)))

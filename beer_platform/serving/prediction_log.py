@@ -6,11 +6,13 @@ volume and each hop as (alpha %, grams, boil minutes, dry hop)), the prediction 
 estimate, the request's latency, and the beer's id and name when the client sent them (so that a
 beer whose true IBU later reaches the catalogue can be scored).
 
-A request's records are made where they are sent, not where it was answered: the request path
-keeps what they are made from (`Answered`: the body as sent, the answer's JSON, the id, times),
+A small request's records are made where they are sent, not where it was answered: the request
+path keeps what they are made of (`Answered`: the body as sent, the answer's JSON, the id, times),
 a tuple of objects it already holds. `records` parses the body again (the same validation, so
 the inputs as the model saw them) and reads the answer back; the model server does that in its
-shipper process, so the serving process pays a microsecond or two a request.
+shipper process, so the serving process pays a microsecond or two a request. A large body's
+records are made as JSON lines by the worker that parsed it (`Lines`): parsing it again would
+cost a second worker's time, and its lines are a third of its size.
 
 Where records go is the host's choice (`install`):
 - `BackgroundSink`: the model server's. Requests queue in memory (bounded) and a thread hands
@@ -29,6 +31,7 @@ from __future__ import annotations
 import gzip
 import json
 import sys
+import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, NamedTuple, NotRequired, Protocol, TypedDict
@@ -37,16 +40,16 @@ from pydantic_core import to_json
 
 from beer_platform.predict.inputs import FEATURES, HOPS_COLUMN, VOLUME_COLUMN
 from beer_platform.predict.predictor import CARD, RECIPE
-from beer_platform.serving.schemas import parse_predict
+from beer_platform.serving.schemas import PredictBatch, parse_predict
 from beer_platform.stream.background import BackgroundSender
 from beer_platform.stream.records import PREDICTION_LOG_KEY
 
 BATCH = 5_000  # requests a send takes at most
 PER_BLOB = 500  # records per stream record: ~40 KB gzipped
 MAX_BLOB_BYTES = 900 * 1024  # Kinesis takes 1 MiB a record, partition key included
-# The server's memory bound for a sink that is slow or down, in bodies and answers: ~15 s of
-# one-beer requests at 2,000 a second, or five of the largest (6 MiB bodies of long recipes)
-MAX_QUEUED_BYTES = 32 * 2**20
+# The server's memory bound for a sink that is slow or down, in bodies, answers and lines: ~8 s of
+# one-beer requests at 2,000 a second, or the lines of six of the largest requests (~2.4 MB each)
+MAX_QUEUED_BYTES = 16 * 2**20
 
 
 class PredictionRecord(TypedDict):
@@ -77,9 +80,17 @@ class Answered(NamedTuple):
     answer: str  # the response's JSON: the predictions, which model answered each, the model's tag
 
 
-def records(answered: Answered) -> list[PredictionRecord]:
-    """One record per beer of an answered /predict request, in order."""
-    batch, response = parse_predict(answered.body), json.loads(answered.answer)
+def answered(request_id: str, host: str, started: float, beers: int, body: bytes, answer: str) -> Answered:
+    """A request answered now; `started`: time.perf_counter() as it came in (CLOCK_MONOTONIC, the
+    same in every process)."""
+    return Answered(request_id, host, time.time(), (time.perf_counter() - started) * 1000, beers, body, answer)
+
+
+def records(answered: Answered, batch: PredictBatch | None = None) -> list[PredictionRecord]:
+    """One record per beer of an answered /predict request, in order (`batch`: its body parsed, if
+    it was parsed here)."""
+    batch = parse_predict(answered.body) if batch is None else batch
+    response = json.loads(answered.answer)
     rows = {CARD: iter(batch.card), RECIPE: iter(batch.recipe)}
     at = datetime.fromtimestamp(answered.at, UTC).isoformat(timespec="microseconds")
     latency = round(answered.latency_ms, 3)
@@ -125,9 +136,17 @@ def packed(requests: Sequence[Lines], per_blob: int = PER_BLOB) -> list[tuple[st
     return out + (_compressed(chunk) if chunk else [])
 
 
-def packed_answers(answered: Sequence[Answered], per_blob: int = PER_BLOB) -> list[tuple[str, bytes]]:
-    """Answered requests' records as stream records (`packed`)."""
-    return packed([lines(records(each)) for each in answered], per_blob)
+# What a request logs: what its records are made of, or, for a large body, its records as made
+Logged = Answered | Lines
+
+
+def lines_of(logged: Logged) -> Lines:
+    return lines(records(logged)) if isinstance(logged, Answered) else logged
+
+
+def packed_logged(logged: Sequence[Logged], per_blob: int = PER_BLOB) -> list[tuple[str, bytes]]:
+    """Requests' records as stream records (`packed`)."""
+    return packed([lines_of(each) for each in logged], per_blob)
 
 
 def _compressed(chunk: list[Lines]) -> list[tuple[str, bytes]]:
@@ -145,14 +164,14 @@ def _compressed(chunk: list[Lines]) -> list[tuple[str, bytes]]:
 class Sink(Protocol):
     enabled: bool  # False: nothing is logged, so nothing need be built
 
-    def put(self, answered: Answered) -> None: ...
+    def put(self, logged: Logged) -> None: ...
     def close(self) -> None: ...
 
 
 class NoSink:
     enabled = False
 
-    def put(self, answered: Answered) -> None:
+    def put(self, logged: Logged) -> None:
         pass
 
     def close(self) -> None:
@@ -164,8 +183,8 @@ class StdoutSink:
 
     enabled = True
 
-    def put(self, answered: Answered) -> None:
-        made = lines(records(answered))[2].decode().splitlines()
+    def put(self, logged: Logged) -> None:
+        made = lines_of(logged)[2].decode().splitlines()
         sys.stdout.write("".join(f'{{"{PREDICTION_LOG_KEY}":{record}}}\n' for record in made))
         sys.stdout.flush()
 
@@ -174,28 +193,31 @@ class StdoutSink:
 
 
 class BackgroundSink:
-    """The model server's sink: answered requests queued and handed to `send` `BATCH` at a time by a
-    thread (`stream.background`), once a second. Dropped records are counted one by one."""
+    """The model server's sink: what requests log, queued and handed to `send` `BATCH` requests at a
+    time by a thread (`stream.background`), once a second. Dropped records are counted one by one."""
 
     enabled = True
 
-    def __init__(self, send: Callable[[list[Answered]], None], on_drop: Callable[[int], None] = lambda n: None,
+    def __init__(self, send: Callable[[list[Logged]], None], on_drop: Callable[[int], None] = lambda n: None,
                  interval_s: float = 1.0, on_close: Callable[[], None] = lambda: None) -> None:  # fmt: skip
         self.on_close = on_close  # after what is queued was sent
         self.sender = BackgroundSender(send, batch=BATCH, name="prediction-log", on_drop=on_drop, interval_s=interval_s,
-                                       max_queued=MAX_QUEUED_BYTES, weight=_size,
-                                       count=lambda item: item.beers)  # fmt: skip
+                                       max_queued=MAX_QUEUED_BYTES, weight=_size, count=_count)  # fmt: skip
 
-    def put(self, answered: Answered) -> None:
-        self.sender.put((answered,))
+    def put(self, logged: Logged) -> None:
+        self.sender.put((logged,))
 
     def close(self) -> None:
         self.sender.close()
         self.on_close()
 
 
-def _size(answered: Answered) -> int:
-    return len(answered.body) + len(answered.answer)
+def _size(logged: Logged) -> int:
+    return len(logged.body) + len(logged.answer) if isinstance(logged, Answered) else len(logged[2])
+
+
+def _count(logged: Logged) -> int:
+    return logged.beers if isinstance(logged, Answered) else logged[1]
 
 
 _installed: Sink = NoSink()

@@ -40,22 +40,34 @@ def test_each_answer_lands_in_the_predictions_table_with_its_inputs_and_request_
                             timeout=60)  # fmt: skip
         anonymous = httpx.post(f"{service.url}/predict", json=[{k: v for k, v in PUNK_IPA.items() if k != "id"}],
                                timeout=60)  # fmt: skip
+        # over 256 KiB: answered, and its records made, by the large-body worker
+        large = httpx.post(f"{service.url}/predict", json=[BUZZ] * 1000, headers={"X-Request-ID": "client-large"},
+                           timeout=60)  # fmt: skip
     # the server stopped cleanly: what it had queued was sent first
-    assert chosen.status_code == anonymous.status_code == 200
+    assert chosen.status_code == anonymous.status_code == large.status_code == 200
     assert chosen.headers["x-request-id"] == "client-42"
     new_id = anonymous.headers["x-request-id"]
     assert re.fullmatch(r"[0-9a-f]{32}", new_id)
     answer = land_clean_and_query(own_settings, "SELECT request_id, position, model, answered_by, ibu, tinseth_ibu, "
-                                  "beer_id, name, abv, target_og, volume_litres, hops IS NOT NULL, latency_ms > 0, host "
-                                  "FROM predictions ORDER BY request_id, position")  # fmt: skip
+                                  "beer_id, name, abv, target_og, volume_litres, hops IS NOT NULL, latency_ms > 0, "
+                                  "host, count(*) OVER (PARTITION BY request_id) FROM predictions "
+                                  "QUALIFY request_id <> 'client-large' OR position IN (0, 999) "
+                                  "ORDER BY request_id, position")  # fmt: skip
     model = chosen.json()["model"]
     punk, buzz = chosen.json()["predictions"]
     (lone,) = anonymous.json()["predictions"]
+    first, last = large.json()["predictions"][0], large.json()["predictions"][999]
     assert answer.rows == sorted([
-        ("client-42", 0, model, "card", punk["ibu"], None, 192, PUNK_IPA["name"], 6.0, 1056.0, None, False, True, "server"),
+        ("client-42", 0, model, "card", punk["ibu"], None, 192, PUNK_IPA["name"], 6.0, 1056.0, None, False, True,
+         "server", 2),
         ("client-42", 1, model, "recipe", buzz["ibu"], buzz["tinseth_ibu"], 1, "Buzz", 4.5, 1044.0, 20.0, True, True,
-         "server"),
-        (new_id, 0, model, "card", lone["ibu"], None, None, PUNK_IPA["name"], 6.0, 1056.0, None, False, True, "server"),
+         "server", 2),
+        (new_id, 0, model, "card", lone["ibu"], None, None, PUNK_IPA["name"], 6.0, 1056.0, None, False, True, "server",
+         1),
+        ("client-large", 0, model, "recipe", first["ibu"], first["tinseth_ibu"], 1, "Buzz", 4.5, 1044.0, 20.0, True,
+         True, "server", 1000),
+        ("client-large", 999, model, "recipe", last["ibu"], last["tinseth_ibu"], 1, "Buzz", 4.5, 1044.0, 20.0, True,
+         True, "server", 1000),
     ])  # fmt: skip
 
 
