@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+from pydantic_core import to_json
+
 from beer_platform.aws.clients import AwsClients
 from beer_platform.aws.kinesis import ShardReader, list_shards, publish
 from beer_platform.lake import object_keys
 from beer_platform.lake import raw_format
 from beer_platform.stream.records import ReceivedRecord
-from beer_platform.serving.prediction_log import line
 from beer_platform.names import ResourceNames
 from beer_platform.lake.tables import CATALOGUE_TABLES
 from beer_platform.stages.catalog import publish_table
@@ -60,7 +61,7 @@ def put_table(clients: AwsClients, names: ResourceNames, beers: list[dict], day:
 def put_prediction_part(clients: AwsClients, names: ResourceNames, records: list, day: date = DAY) -> str:
     """A raw part of the prediction log as raw_predictions writes it (`records`: PredictionRecords), for `day`."""
     arrived = datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
-    received = [ReceivedRecord("shardId-000000000000", str(n), arrived, record["request_id"], line(record))
+    received = [ReceivedRecord("shardId-000000000000", str(n), arrived, record["request_id"], to_json(record))
                 for n, record in enumerate(records, start=1)]  # fmt: skip
     key = object_keys.raw_part_key(day, "shardId-000000000000", received[0].sequence_number,
                                    received[-1].sequence_number, zone=object_keys.PREDICTIONS_PREFIX)  # fmt: skip
