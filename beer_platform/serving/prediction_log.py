@@ -86,14 +86,14 @@ def answered(request_id: str, host: str, started: float, beers: int, body: bytes
     return Answered(request_id, host, time.time(), (time.perf_counter() - started) * 1000, beers, body, answer)
 
 
-def records(answered: Answered, batch: PredictBatch | None = None) -> list[PredictionRecord]:
+def records(request: Answered, batch: PredictBatch | None = None) -> list[PredictionRecord]:
     """One record per beer of an answered /predict request, in order (`batch`: its body parsed, if
     it was parsed here)."""
-    batch = parse_predict(answered.body) if batch is None else batch
-    response = json.loads(answered.answer)
+    batch = parse_predict(request.body) if batch is None else batch
+    response = json.loads(request.answer)
     rows = {CARD: iter(batch.card), RECIPE: iter(batch.recipe)}
-    at = datetime.fromtimestamp(answered.at, UTC).isoformat(timespec="microseconds")
-    latency = round(answered.latency_ms, 3)
+    at = datetime.fromtimestamp(request.at, UTC).isoformat(timespec="microseconds")
+    latency = round(request.latency_ms, 3)
     made: list[PredictionRecord] = []
     for position, (prediction, beer_id) in enumerate(zip(response["predictions"], batch.beer_ids, strict=True)):
         kind = prediction["model"]
@@ -103,9 +103,9 @@ def records(answered: Answered, batch: PredictBatch | None = None) -> list[Predi
             inputs["volume_litres"] = row[VOLUME_COLUMN]
             inputs["hops"] = row[HOPS_COLUMN]  # tuples: JSON arrays as lists would be
         made.append({
-            "request_id": answered.request_id, "position": position, "time": at, "model": response["model"],
+            "request_id": request.request_id, "position": position, "time": at, "model": response["model"],
             "answered_by": kind, "ibu": prediction["ibu"], "tinseth_ibu": prediction["tinseth_ibu"],
-            "latency_ms": latency, "inputs": inputs, "beer_id": beer_id, "host": answered.host})  # fmt: skip
+            "latency_ms": latency, "inputs": inputs, "beer_id": beer_id, "host": request.host})  # fmt: skip
     return made
 
 
@@ -150,12 +150,12 @@ def packed_logged(logged: Sequence[Logged], per_blob: int = PER_BLOB) -> list[tu
 
 
 def _compressed(chunk: list[Lines]) -> list[tuple[str, bytes]]:
-    blob = gzip.compress(b"".join(lines for _, _, lines in chunk), compresslevel=1)
+    blob = gzip.compress(b"".join(text for _, _, text in chunk), compresslevel=1)
     if len(blob) <= MAX_BLOB_BYTES or (len(chunk) == 1 and chunk[0][1] == 1):
         return [(chunk[0][0], blob)]
     if len(chunk) == 1:  # one request of very long recipes: halve its lines until they fit
-        key, count, lines = chunk[0]
-        split, half = lines.splitlines(keepends=True), count // 2
+        key, count, text = chunk[0]
+        split, half = text.splitlines(keepends=True), count // 2
         chunk = [(key, half, b"".join(split[:half])), (key, count - half, b"".join(split[half:]))]
     middle = len(chunk) // 2
     return _compressed(chunk[:middle]) + _compressed(chunk[middle:])
