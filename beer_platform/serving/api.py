@@ -42,8 +42,8 @@ from beer_platform.serving.large import LargeBodyInvalid, LargeRequests
 from beer_platform.serving.microbatch import MicroBatcher
 from beer_platform.serving.prediction_log import answered
 from beer_platform.serving.schemas import (
-    EXAMPLE_REQUEST, MAX_BATCH, MAX_BODY_BYTES, BodyTooLarge, PredictBatch, Prediction, PredictResponse,
-    TinsethResponse, error_body, known_hops, parse_predict, parse_tinseth, predictions,
+    EXAMPLE_REQUEST, MAX_BATCH, MAX_BODY_BYTES, BodyTooLarge, PredictBatch, Prediction, TinsethResponse, error_body,
+    known_hops, parse_predict, parse_tinseth, predictions, response_json,
 )  # fmt: skip
 
 INLINE_ROWS = 32  # batches up to this size are predicted on the event loop (~0.6 ms at most)
@@ -117,11 +117,11 @@ async def predict(request: Request) -> Response:
     try:
         body = await read_body(request)
         if runtime.large is not None and len(body) > LARGE_BODY_BYTES:
-            logging = (request_id, runtime.host, started) if sink.enabled else None
-            response, logged = await runtime.large.predict(body, runtime.tag, logging)
+            log_as = (request_id, runtime.host, started) if sink.enabled else None
+            response, logged = await runtime.large.predict(body, runtime.tag, log_as)
         else:
             answer = await runtime.predict(parse_predict(body))
-            response = PredictResponse.model_construct(predictions=answer, model=runtime.tag).model_dump_json()
+            response = response_json(answer, runtime.tag)
             # what its records are made of: they are made off the request path, where they are sent
             logged = answered(request_id, runtime.host, started, len(answer), body, response) if sink.enabled else None
     except BodyTooLarge as error:

@@ -24,7 +24,7 @@ from beer_platform.predict import model_files
 from beer_platform.predict.predictor import IBUPredictor
 from beer_platform.serving.lifetime import exit_with_parent
 from beer_platform.serving.prediction_log import Lines, answered, lines, records
-from beer_platform.serving.schemas import PredictResponse, error_body, parse_predict, predict_now
+from beer_platform.serving.schemas import error_body, parse_predict, predict_now, response_json
 
 MAX_TASKS_PER_WORKER = 50
 _models: IBUPredictor | None = None  # the worker process's own
@@ -45,11 +45,11 @@ class LargeRequests:
         self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_load,
                                         initargs=(model_dir,), max_tasks_per_child=MAX_TASKS_PER_WORKER)  # fmt: skip
 
-    async def predict(self, body: bytes, tag: str, logging: tuple[str, str, float] | None) -> tuple[str, Lines | None]:
-        """A /predict body's response (JSON) answered by the model `tag` and, given `logging` (the
+    async def predict(self, body: bytes, tag: str, log_as: tuple[str, str, float] | None) -> tuple[str, Lines | None]:
+        """A /predict body's response (JSON) answered by the model `tag` and, given `log_as` (the
         request's id, the host, time.perf_counter() as it came in), its records' lines;
         LargeBodyInvalid when it does not validate."""
-        outcome, value = await asyncio.get_running_loop().run_in_executor(self.pool, _predict, body, tag, logging)
+        outcome, value = await asyncio.get_running_loop().run_in_executor(self.pool, _predict, body, tag, log_as)
         if outcome == "invalid":
             raise LargeBodyInvalid(value)
         return value
@@ -64,15 +64,15 @@ def _load(model_dir: str) -> None:
     _models = model_files.load(model_dir)
 
 
-def _predict(body: bytes, tag: str, logging: tuple[str, str, float] | None) -> tuple[str, Any]:
+def _predict(body: bytes, tag: str, log_as: tuple[str, str, float] | None) -> tuple[str, Any]:
     try:
         batch = parse_predict(body)
     except ValidationError as error:  # sent back as the 400's body: a ValidationError does not pickle
         return "invalid", error_body(error)
     assert _models is not None, "the worker's initializer loads the models"
     answer = predict_now(_models, batch)
-    response = PredictResponse.model_construct(predictions=answer, model=tag).model_dump_json()
-    if logging is None:
+    response = response_json(answer, tag)
+    if log_as is None:
         return "ok", (response, None)
-    request_id, host, started = logging
+    request_id, host, started = log_as
     return "ok", (response, lines(records(answered(request_id, host, started, len(answer), body, response), batch)))

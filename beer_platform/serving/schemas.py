@@ -273,6 +273,12 @@ def predict_now(models: IBUPredictor, batch: PredictBatch) -> list[Prediction]:
     return predictions(batch, card, recipe)
 
 
+def response_json(answer: list[Prediction], tag: str) -> str:
+    """The /predict answer as sent, its predictions answered by the model `tag` (the prediction log
+    reads its records' answers back from it: `prediction_log.records`)."""
+    return PredictResponse.model_construct(predictions=answer, model=tag).model_dump_json()
+
+
 NO_RECIPE = Recipe(volume_litres=None, boil_volume_litres=None, attenuation_level=None, hops=None)
 
 

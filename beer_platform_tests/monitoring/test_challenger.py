@@ -15,7 +15,7 @@ from beer_platform.lake.predictions import events
 from beer_platform.local.punkapi_replica import load_beers
 from beer_platform.monitoring.challenger import Logged, compare
 from beer_platform.serving.prediction_log import Answered, packed_logged
-from beer_platform.serving.schemas import PredictResponse, parse_predict, predict_now
+from beer_platform.serving.schemas import parse_predict, predict_now, response_json
 from beer_platform.stages.challenger import answers
 from beer_platform.stream.records import ReceivedRecord
 from beer_platform_tests.shipped_model import shipped_models
@@ -60,7 +60,7 @@ def test_the_logged_inputs_answered_again_give_the_logged_answers(predictor):
     beers = load_beers()[:40]  # card fields and recipes, as a client would post whole PunkAPI records
     body = json.dumps(beers[:20] + [{k: v for k, v in b.items() if k != "ingredients"} for b in beers[20:]]).encode()
     answer = predict_now(predictor, parse_predict(body))
-    response = PredictResponse.model_construct(predictions=answer, model="ibu_model:live").model_dump_json()
+    response = response_json(answer, "ibu_model:live")
     (_, blob), = packed_logged([Answered("r1", "server", 1.8e9, 1.0, len(answer), body, response)])
     arrived = datetime(2026, 12, 6, 12, tzinfo=UTC)
     part = raw_format.encode_part([raw_format.envelope_line(ReceivedRecord("s", "1", arrived, "r1", blob))])
